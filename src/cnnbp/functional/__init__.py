@@ -1,0 +1,20 @@
+"""Pure forward and backward functions; layers own parameters and call these."""
+
+from .activations import (
+    leaky_relu,
+    leaky_relu_backward,
+    log_softmax,
+    maxout,
+    maxout_backward,
+    relu,
+    relu_backward,
+    scaled_tanh,
+    scaled_tanh_backward,
+    sigmoid,
+    sigmoid_backward,
+    softmax,
+    softmax_backward,
+    tanh,
+    tanh_backward,
+)
+from .dense import dense_backward, dense_forward
