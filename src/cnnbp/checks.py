@@ -25,6 +25,7 @@ LAYER_CASES = [
     ("Maxout (NCHW)", lambda rng: L.Maxout(2), (2, 4, 3, 2)),
     ("Softmax", lambda rng: L.Softmax(), (2, 5)),
     ("Flatten", lambda rng: L.Flatten(), (2, 2, 3, 3)),
+    ("EuclideanRBF", lambda rng: L.EuclideanRBF(rng.normal(size=(3, 5)), trainable=True), (2, 5)),
 ]
 
 

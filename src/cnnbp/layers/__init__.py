@@ -4,8 +4,13 @@ from .activations import LeakyReLU, Maxout, ReLU, ScaledTanh, Sigmoid, Softmax, 
 from .base import Layer, Sequential
 from .dense import Dense
 from .flatten import Flatten
+from .rbf import EuclideanRBF
+from .pooling import AvgPool2d, LPPool2d, MaxPool2d
+from .subsampling import Subsampling
 
 __all__ = [
     "Layer", "Sequential", "Dense", "Sigmoid", "Tanh", "ScaledTanh", "ReLU", "LeakyReLU",
     "Maxout", "Softmax", "Flatten",
 ]
+__all__ += ["MaxPool2d", "AvgPool2d", "LPPool2d", "Subsampling"]
+__all__ += ["EuclideanRBF"]
