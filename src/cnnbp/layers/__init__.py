@@ -14,3 +14,5 @@ __all__ = [
 ]
 __all__ += ["MaxPool2d", "AvgPool2d", "LPPool2d", "Subsampling"]
 __all__ += ["EuclideanRBF"]
+from .conv import Conv2d
+__all__ += ["Conv2d"]
