@@ -18,3 +18,11 @@ from .activations import (
     tanh_backward,
 )
 from .dense import dense_backward, dense_forward
+from .conv import (
+    conv2d,
+    conv2d_backward,
+    conv2d_backward_bias,
+    conv2d_backward_input,
+    conv2d_backward_weight,
+    conv_output_size,
+)
