@@ -18,6 +18,20 @@ from .activations import (
     tanh_backward,
 )
 from .dense import dense_backward, dense_forward
+from .pooling import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    lp_pool2d,
+    lp_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    pool_output_shape,
+    subsampling,
+    subsampling_backward,
+    upsample_kron,
+    window_sum,
+    window_sum_backward,
+)
 from .conv import (
     conv2d,
     conv2d_backward,

@@ -1,0 +1,325 @@
+"""Pooling and subsampling, forward and backward (REFERENCE.md sections 3, 4 and 6).
+
+Notation (NCHW, as everywhere in cnnbp):
+
+- ``x``: input of shape (N, C, H, W); ``delta = dC/dy``: residual of the output;
+- kernel ``(kh, kw)``, stride ``(sh, sw)`` (``None`` = the kernel, as in PyTorch),
+  zero padding ``(ph, pw)`` added on *each* side;
+- output size, rounded down (PyTorch's ``ceil_mode=False``)::
+
+      H_out = floor((H + 2 ph - kh) / sh) + 1,   W_out = floor((W + 2 pw - kw) / sw) + 1
+
+- windows: ``im2col`` (the one convolution uses) lays the pooling windows out as
+  an array ``w`` of shape (N, C, kh, kw, H_out, W_out) with
+  ``w[n, c, i, j, p, q] = x_padded[n, c, p*sh + i, q*sw + j]``.
+  Every pooling is a reduction of ``w`` over its axes 2 and 3 (one channel at a
+  time: pooling never mixes channels).
+
+Two operators of the reference name the backward passes:
+
+- ``down(a)``: the sum of each window (:func:`window_sum`); mean pooling is
+  ``down(a) / (kh kw)`` and LeNet's subsampling is ``beta * down(a) + b``.
+- ``up(delta)``: its adjoint, :func:`window_sum_backward`: every output's
+  residual is sent back to every input position of its window, and residuals
+  arriving at the same position (overlapping windows) are summed, exactly as
+  F5 says. ``col2im`` does this. For non-overlapping windows that tile the
+  input (stride == kernel, no padding) ``up`` is the Kronecker product with a
+  ``kh x kw`` block of ones of P2, :func:`upsample_kron`; that form is used in
+  that case and the general one everywhere else (tests check they agree).
+
+Backward passes implemented here:
+
+- P2, mean pooling: ``dC/dx = up(delta) / (kh kw)``;
+- P2, max pooling: the residual goes only to the position that was sampled
+  in the forward pass (the window's maximum);
+- P2 and P4, subsampling ``y_c = beta_c down(a_c) + b_c``:
+  ``dC/da_c = beta_c up(delta_c)``, ``dC/dbeta_c = sum(delta_c (.) down(a_c))``,
+  ``dC/db_c = sum(delta_c)``;
+- LP ("square" for p = 2) pooling, ``y = (sum_window x^p)^(1/p)``:
+  ``dC/dx_i = x_i^(p-1) up(delta / y^(p-1))_i``, with 0 where a window's norm is 0.
+
+The tie rule of max pooling: when several positions of a window hold the
+maximum, the *first* in row-major window order (smallest ``i``, then smallest
+``j``) is the one sampled, and only it receives the residual.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .conv._common import conv_output_size, pair
+from .conv.im2col import col2im, im2col
+
+__all__ = [
+    "pool_output_shape", "window_sum", "window_sum_backward", "upsample_kron",
+    "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
+    "lp_pool2d", "lp_pool2d_backward", "subsampling", "subsampling_backward",
+]
+
+
+# -- arguments ---------------------------------------------------------------------
+def _geometry(x_shape, kernel_size, stride, padding):
+    """Check the arguments against an (N, C, H, W) shape; return ``(k, s, p, out_hw)``."""
+    if len(x_shape) != 4:
+        raise ValueError(f"pooling expected input of shape (N, C, H, W), got shape {tuple(x_shape)}")
+    k = pair(kernel_size, "kernel_size", 1)
+    s = k if stride is None else pair(stride, "stride", 1)
+    p = pair(padding, "padding", 0)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        # As in PyTorch: with more padding a window could hold padding only.
+        raise ValueError(
+            f"padding must be at most half the kernel size, got padding {p} for kernel {k}"
+        )
+    h, w = x_shape[2], x_shape[3]
+    if h + 2 * p[0] < k[0] or w + 2 * p[1] < k[1]:
+        raise ValueError(
+            f"kernel {k} is larger than the padded input ({h + 2 * p[0]}, {w + 2 * p[1]}) "
+            f"(input H, W = ({h}, {w}), padding {p})"
+        )
+    out_hw = (conv_output_size(h, k[0], s[0], p[0]), conv_output_size(w, k[1], s[1], p[1]))
+    return k, s, p, out_hw
+
+
+def pool_output_shape(x_shape, kernel_size, stride=None, padding=0) -> tuple[int, int, int, int]:
+    """The output shape (N, C, H_out, W_out) of pooling an input of shape ``x_shape``."""
+    _, _, _, (out_h, out_w) = _geometry(tuple(x_shape), kernel_size, stride, padding)
+    return (x_shape[0], x_shape[1], out_h, out_w)
+
+
+def _padding4(p):
+    return (p[0], p[0], p[1], p[1])
+
+
+def _windows(x, k, s, p, pad_value=0.0) -> np.ndarray:
+    """(N, C, H, W) -> windows (N, C, kh, kw, H_out, W_out) of the padded input."""
+    return im2col(x, k[0], k[1], s, _padding4(p), (1, 1), pad_value=pad_value)
+
+
+def _unwindows(cols, x_shape, s, p) -> np.ndarray:
+    """Adjoint of :func:`_windows`: sum every window entry back into (N, C, H, W)."""
+    return col2im(cols, tuple(x_shape), s, _padding4(p), (1, 1))
+
+
+def _check_delta(delta, expected):
+    if delta.shape != tuple(expected):
+        raise ValueError(f"expected delta of shape {tuple(expected)}, got {delta.shape}")
+
+
+# -- down() and up() ----------------------------------------------------------------
+def window_sum(x: np.ndarray, kernel_size, stride=None, padding=0) -> np.ndarray:
+    """``down(x)``: the sum of every pooling window (zero padding counts as 0).
+
+    Shape: (N, C, H, W) -> (N, C, H_out, W_out).
+    """
+    k, s, p, _ = _geometry(x.shape, kernel_size, stride, padding)
+    return _windows(x, k, s, p).sum(axis=(2, 3))
+
+
+def upsample_kron(delta: np.ndarray, kernel_size) -> np.ndarray:
+    """P2's ``up(delta)`` for non-overlapping windows: ``delta (x) ones(kh, kw)``.
+
+    The Kronecker product repeats each residual over a ``kh x kw`` block:
+    (N, C, h, w) -> (N, C, h*kh, w*kw).
+
+    Example:
+        >>> upsample_kron(np.array([[[[1., 2.]]]]), 2)[0, 0]
+        array([[1., 1., 2., 2.],
+               [1., 1., 2., 2.]])
+    """
+    kh, kw = pair(kernel_size, "kernel_size", 1)
+    return np.kron(delta, np.ones((1, 1, kh, kw), dtype=delta.dtype))
+
+
+def window_sum_backward(delta: np.ndarray, x_shape, kernel_size, stride=None,
+                        padding=0) -> np.ndarray:
+    """``up(delta)``: the adjoint of :func:`window_sum`, i.e. its gradient.
+
+    Each ``delta[n, c, p, q]`` goes back to every input position of window
+    ``(p, q)``; residuals arriving at the same position are summed; those that
+    land on padding are dropped; rows and columns no window covers get 0.
+    When stride == kernel and padding == 0 this is :func:`upsample_kron` (P2).
+
+    Shape: delta (N, C, H_out, W_out) -> (N, C, H, W) with ``x_shape = (N, C, H, W)``.
+    """
+    k, s, p, out_hw = _geometry(tuple(x_shape), kernel_size, stride, padding)
+    _check_delta(delta, (*x_shape[:2], *out_hw))
+    if s == k and p == (0, 0):
+        # Non-overlapping windows: the Kronecker form of the reference. When kh
+        # does not divide H (or kw, W) the last rows (columns) are in no window.
+        up = np.zeros(tuple(x_shape), dtype=delta.dtype)
+        up[:, :, :out_hw[0] * k[0], :out_hw[1] * k[1]] = upsample_kron(delta, k)
+        return up
+    cols = np.broadcast_to(delta[:, :, None, None], (*delta.shape[:2], *k, *out_hw))
+    return _unwindows(cols, x_shape, s, p)
+
+
+# -- max pooling ------------------------------------------------------------------
+def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, return_argmax: bool = False):
+    """Max pooling: the maximum of every window. Padding is ``-inf``, so it never wins.
+
+    Args:
+        x: (N, C, H, W), float32 or float64.
+        kernel_size, stride, padding: int or (h, w); ``stride=None`` means the
+            kernel size; padding at most half the kernel.
+        return_argmax: also return which window position was sampled.
+
+    Returns:
+        ``y`` (N, C, H_out, W_out), or ``(y, argmax)`` where ``argmax`` (int,
+        same shape) is the row-major position ``i * kw + j`` inside the window;
+        on ties the first such position (see the module docstring).
+    """
+    k, s, p, out_hw = _geometry(x.shape, kernel_size, stride, padding)
+    win = _windows(x, k, s, p, pad_value=-np.inf)
+    win = win.reshape(x.shape[0], x.shape[1], k[0] * k[1], *out_hw)
+    argmax = win.argmax(axis=2)                       # the first maximum: the tie rule
+    y = np.take_along_axis(win, argmax[:, :, None], axis=2)[:, :, 0]
+    return (y, argmax) if return_argmax else y
+
+
+def max_pool2d_backward(delta: np.ndarray, argmax: np.ndarray, x_shape, kernel_size,
+                        stride=None, padding=0) -> np.ndarray:
+    """P2 for max pooling: each residual goes only to the position sampled in forward.
+
+    Positions that were never a window's maximum get 0; a position that was the
+    maximum of several overlapping windows gets the sum of their residuals.
+
+    Shape: delta and argmax (N, C, H_out, W_out) -> dC/dx (N, C, H, W).
+    """
+    k, s, p, out_hw = _geometry(tuple(x_shape), kernel_size, stride, padding)
+    _check_delta(delta, (*x_shape[:2], *out_hw))
+    if argmax.shape != delta.shape:
+        raise ValueError(f"expected argmax of shape {delta.shape}, got {argmax.shape}")
+    cols = np.zeros((*delta.shape[:2], k[0] * k[1], *out_hw), dtype=delta.dtype)
+    np.put_along_axis(cols, argmax[:, :, None], delta[:, :, None], axis=2)
+    return _unwindows(cols.reshape(*delta.shape[:2], *k, *out_hw), x_shape, s, p)
+
+
+# -- mean pooling -------------------------------------------------------------------
+def avg_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0) -> np.ndarray:
+    """Mean pooling: ``down(x) / (kh kw)``.
+
+    Padded zeros count in the mean (PyTorch's default ``count_include_pad=True``):
+    every window is divided by ``kh kw``, also at the border.
+
+    Shape: (N, C, H, W) -> (N, C, H_out, W_out).
+    """
+    k = pair(kernel_size, "kernel_size", 1)
+    return window_sum(x, k, stride, padding) / x.dtype.type(k[0] * k[1])
+
+
+def avg_pool2d_backward(delta: np.ndarray, x_shape, kernel_size, stride=None,
+                        padding=0) -> np.ndarray:
+    """P2 for mean pooling: ``dC/dx = up(delta) / (kh kw)``.
+
+    With stride == kernel and no padding, ``up`` is the Kronecker product with
+    a block of ones (:func:`upsample_kron`), as written in the reference.
+
+    Shape: delta (N, C, H_out, W_out) -> dC/dx (N, C, H, W).
+    """
+    k = pair(kernel_size, "kernel_size", 1)
+    return window_sum_backward(delta, x_shape, k, stride, padding) / delta.dtype.type(k[0] * k[1])
+
+
+# -- LP (square) pooling --------------------------------------------------------------
+def _check_norm_type(norm_type) -> float:
+    p = float(norm_type)
+    if not np.isfinite(p) or p < 1:
+        raise ValueError(
+            f"norm_type must be a finite number >= 1 (use max pooling for p = inf), got {norm_type!r}"
+        )
+    return p
+
+
+def _needs_nonnegative(p: float) -> bool:
+    """x^p and (sum x^p)^(1/p) are real for any x only when p is 1 or an even integer."""
+    return not (p == 1 or (p.is_integer() and int(p) % 2 == 0))
+
+
+def lp_pool2d(x: np.ndarray, norm_type, kernel_size, stride=None) -> np.ndarray:
+    """LP pooling, ``y = (sum_window x^p)^(1/p)``, as PyTorch's ``lp_pool2d`` (no padding).
+
+    ``p = 2`` is the square (L2) pooling of the reference: the Euclidean norm of
+    each window. ``p = 1`` is sum pooling. For any ``p`` other than 1 or an even
+    integer the input must be non-negative (e.g. after a ReLU), since ``x^p`` or
+    its ``1/p``-th root would not be real (PyTorch gives NaN there; this raises).
+
+    Shape: (N, C, H, W) -> (N, C, H_out, W_out) with ``padding = 0``.
+    """
+    p = _check_norm_type(norm_type)
+    if _needs_nonnegative(p) and x.size and x.min() < 0:
+        raise ValueError(
+            f"lp_pool2d with norm_type={norm_type} needs a non-negative input "
+            f"(found minimum {x.min()}); use norm_type 1 or an even integer for signed inputs"
+        )
+    t = x.dtype.type
+    return window_sum(x ** t(p), kernel_size, stride, 0) ** t(1.0 / p)
+
+
+def lp_pool2d_backward(delta: np.ndarray, x: np.ndarray, y: np.ndarray, norm_type,
+                       kernel_size, stride=None) -> np.ndarray:
+    """Gradient of LP pooling: ``dC/dx_i = x_i^(p-1) * up(delta / y^(p-1))_i``.
+
+    From ``dy/dx_i = (1/p) s^(1/p - 1) p x_i^(p-1) = x_i^(p-1) / y^(p-1)`` with
+    ``s = sum x^p``; for p = 2, ``dC/dx = x * up(delta / y)``. Where a window's
+    norm ``y`` is 0 (for p > 1) the derivative does not exist; its residual is
+    dropped (gradient 0), so the result stays finite.
+
+    Args:
+        delta: (N, C, H_out, W_out); x: the forward input (N, C, H, W); y: the
+            forward output.
+    """
+    p = _check_norm_type(norm_type)
+    k, s, _, out_hw = _geometry(x.shape, kernel_size, stride, 0)
+    _check_delta(delta, (*x.shape[:2], *out_hw))
+    t = x.dtype.type
+    if p == 1:
+        g = delta                                      # y = sum(x): dy/dx_i = 1
+    else:
+        g = np.zeros_like(delta)
+        np.divide(delta, y ** t(p - 1), out=g, where=y > 0)
+    return x ** t(p - 1) * window_sum_backward(g, x.shape, k, s, 0)
+
+
+# -- LeNet subsampling ---------------------------------------------------------------
+def subsampling(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, kernel_size=2,
+                stride=None, padding=0) -> np.ndarray:
+    """LeNet-5's S2/S4: ``y_c = beta_c * down(x_c) + b_c`` (one weight and bias per map).
+
+    ``down`` is the window sum (:func:`window_sum`); the squashing function that
+    LeCun 1998 applies after it is a separate activation layer in cnnbp.
+
+    Shape: x (N, C, H, W), weight (C,), bias (C,) -> (N, C, H_out, W_out).
+    """
+    down = window_sum(x, kernel_size, stride, padding)    # also checks x is (N, C, H, W)
+    _check_channel_params(x.shape, weight, bias)
+    return weight[:, None, None] * down + bias[:, None, None]
+
+
+def subsampling_backward(delta: np.ndarray, x_shape, down_x: np.ndarray, weight: np.ndarray,
+                         kernel_size=2, stride=None, padding=0):
+    """Gradients of :func:`subsampling`; returns ``(dC/dx, dC/dweight, dC/dbias)``.
+
+    - P2: ``dC/da_c = beta_c * up(delta_c)`` (the activation factor ``f'`` of
+      P2 is applied by the activation layer before this one);
+    - P4: ``dC/dbeta_c = sum(delta_c (.) down(a_c))``, summed over the batch and
+      the map; ``down_x`` is ``window_sum(x)`` kept from the forward pass;
+    - P4: ``dC/db_c = sum(delta_c)``.
+
+    Shape: delta and down_x (N, C, H_out, W_out); weight (C,) -> dC/dx (N, C, H, W),
+    dC/dweight (C,), dC/dbias (C,).
+    """
+    if down_x.shape != delta.shape:
+        raise ValueError(f"expected down_x of shape {delta.shape}, got {down_x.shape}")
+    dC_dx = weight[:, None, None] * window_sum_backward(delta, x_shape, kernel_size, stride, padding)
+    dC_dweight = np.sum(delta * down_x, axis=(0, 2, 3))
+    dC_dbias = np.sum(delta, axis=(0, 2, 3))
+    return dC_dx, dC_dweight, dC_dbias
+
+
+def _check_channel_params(x_shape, weight, bias):
+    c = x_shape[1]
+    for name, v in (("weight", weight), ("bias", bias)):
+        if v.shape != (c,):
+            raise ValueError(
+                f"subsampling expected {name} of shape ({c},) (one per input map), got {v.shape}"
+            )
