@@ -25,6 +25,13 @@ LAYER_CASES = [
     ("Maxout (NCHW)", lambda rng: L.Maxout(2), (2, 4, 3, 2)),
     ("Softmax", lambda rng: L.Softmax(), (2, 5)),
     ("Flatten", lambda rng: L.Flatten(), (2, 2, 3, 3)),
+    ("MaxPool2d", lambda rng: L.MaxPool2d(2), (2, 3, 6, 5)),
+    ("MaxPool2d (overlapping, padded)", lambda rng: L.MaxPool2d(3, stride=2, padding=1), (2, 2, 7, 6)),
+    ("AvgPool2d", lambda rng: L.AvgPool2d(2), (2, 3, 6, 5)),
+    ("AvgPool2d (overlapping, padded)", lambda rng: L.AvgPool2d(3, stride=2, padding=1), (2, 2, 7, 6)),
+    ("LPPool2d (square)", lambda rng: L.LPPool2d(2, 2), (2, 3, 6, 5)),
+    ("LPPool2d (square, overlapping)", lambda rng: L.LPPool2d(2, 3, stride=2), (2, 2, 7, 6)),
+    ("Subsampling", lambda rng: L.Subsampling(3, 2, F64, rng=rng), (2, 3, 6, 4)),
     ("EuclideanRBF", lambda rng: L.EuclideanRBF(rng.normal(size=(3, 5)), trainable=True), (2, 5)),
 ]
 
