@@ -33,6 +33,11 @@ LAYER_CASES = [
     ("LPPool2d (square, overlapping)", lambda rng: L.LPPool2d(2, 3, stride=2), (2, 2, 7, 6)),
     ("Subsampling", lambda rng: L.Subsampling(3, 2, F64, rng=rng), (2, 3, 6, 4)),
     ("EuclideanRBF", lambda rng: L.EuclideanRBF(rng.normal(size=(3, 5)), trainable=True), (2, 5)),
+    ("Conv2d", lambda rng: L.Conv2d(3, 2, (3, 2), stride=(2, 1), padding=1, rng=rng, dtype=F64),
+     (2, 3, 6, 5)),
+    ("Conv2d (connection table)",
+     lambda rng: L.Conv2d(3, 2, 3, padding="same", connections=np.array([[1, 0], [1, 1], [0, 1]], bool),
+                          rng=rng, dtype=F64), (2, 3, 5, 4)),
 ]
 
 
