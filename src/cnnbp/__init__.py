@@ -5,6 +5,7 @@
 """
 
 from . import functional, init, layers, losses, optim
+from . import data
 from ._version import __version__
 from .gradcheck import GradcheckResult, gradcheck
 from .parameter import Parameter
