@@ -279,3 +279,8 @@ def test_torch_parity_lp(norm_type, k, s):
     yt.backward(torch.tensor(delta))
     np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-10)
     np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_integer_input_is_rejected_with_the_dtype_found():
+    with pytest.raises(TypeError, match="floating-point.*int64"):
+        F.max_pool2d(np.zeros((1, 1, 4, 4), dtype=np.int64), 2)

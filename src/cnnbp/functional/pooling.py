@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conv._common import conv_output_size, pair
+from .conv._common import check_float, conv_output_size, pair
 from .conv.im2col import col2im, im2col
 
 __all__ = [
@@ -111,6 +111,7 @@ def window_sum(x: np.ndarray, kernel_size, stride=None, padding=0) -> np.ndarray
 
     Shape: (N, C, H, W) -> (N, C, H_out, W_out).
     """
+    x = check_float(x, "x")
     k, s, p, _ = _geometry(x.shape, kernel_size, stride, padding)
     return _windows(x, k, s, p).sum(axis=(2, 3))
 
@@ -168,6 +169,7 @@ def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, return_argmax
         same shape) is the row-major position ``i * kw + j`` inside the window;
         on ties the first such position (see the module docstring).
     """
+    x = check_float(x, "x")
     k, s, p, out_hw = _geometry(x.shape, kernel_size, stride, padding)
     win = _windows(x, k, s, p, pad_value=-np.inf)
     win = win.reshape(x.shape[0], x.shape[1], k[0] * k[1], *out_hw)
@@ -245,6 +247,7 @@ def lp_pool2d(x: np.ndarray, norm_type, kernel_size, stride=None) -> np.ndarray:
 
     Shape: (N, C, H, W) -> (N, C, H_out, W_out) with ``padding = 0``.
     """
+    x = check_float(x, "x")
     p = _check_norm_type(norm_type)
     if _needs_nonnegative(p) and x.size and x.min() < 0:
         raise ValueError(
