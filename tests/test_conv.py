@@ -369,6 +369,13 @@ def test_auto_rule_picks_fft_for_large_kernels_on_large_images():
     assert choose_algorithm(g_large) == "fft"
     assert choose_algorithm(g_small_image) == "im2col"
     assert choose_algorithm(geometry((1, 1, 64, 64), (6, 1, 9, 9), stride=2)) == "im2col"
+    assert choose_algorithm(geometry((1, 1, 16, 16), (6, 1, 7, 7))) == "fft"
+
+
+def test_auto_gives_the_direct_numbers_when_it_picks_fft():
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(1, 2, 16, 17)), rng.normal(size=(2, 2, 7, 7))
+    np.testing.assert_allclose(conv2d(x, w, algorithm="auto"), conv2d(x, w), atol=1e-10)
 
 
 def test_repr_mentions_the_options():

@@ -61,17 +61,21 @@ ALGORITHMS = ("direct", "im2col", "fft", "auto")
 #: "auto" uses the FFT when the dilated kernel is at least this large in both directions ...
 FFT_MIN_KERNEL = 7
 #: ... and the padded input has at least this many rows and columns.
-FFT_MIN_INPUT = 32
+FFT_MIN_INPUT = 16
 
 
 def choose_algorithm(g: ConvGeometry) -> str:
     """The rule of ``algorithm="auto"``: "fft" for large kernels on large images, else "im2col".
 
     FFT when ``min(KH, KW) >= FFT_MIN_KERNEL`` (7; KH = dh*(kh-1)+1 is the dilated
-    kernel extent), ``min(H_p, W_p) >= FFT_MIN_INPUT`` (32; the padded input) and the
+    kernel extent), ``min(H_p, W_p) >= FFT_MIN_INPUT`` (16; the padded input) and the
     stride is 1 (a strided FFT convolution computes every output and throws most away).
     Otherwise im2col: its cost grows with kh*kw, the FFT's only with the image size.
     "direct" is never chosen: it is the reference, not a fast path.
+
+    Measured (float32, batch 32, one core, forward + dC/dx + dC/dW): with 5x5 kernels
+    on 32x32 the two tie; with 7x7 the FFT is 1.5-2x faster from 16x16 images up, and
+    with 11x11 on 64x64 about 6x. LeNet-5's 5x5 layers therefore use im2col.
     """
     top, bottom, left, right = g.padding
     KH = g.dilation[0] * (g.kh - 1) + 1
