@@ -15,6 +15,7 @@ from .errors import CLIError
 COMMANDS = [
     "demo",
     "gradcheck",
+    "summary",
     "filter",
 ]
 
