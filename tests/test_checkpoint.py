@@ -8,8 +8,9 @@ import pytest
 from safetensors.numpy import load_file
 
 from cnnbp import layers, optim
-from cnnbp.training.checkpoint import (CheckpointError, atomic_write_bytes, latest_checkpoint, list_checkpoints,
-                            load_checkpoint, prune_checkpoints, save_checkpoint)
+from cnnbp.training.checkpoint import (CheckpointError, atomic_write_bytes, latest_checkpoint,
+                                      list_checkpoints, load_checkpoint, prune_checkpoints,
+                                      save_checkpoint)
 
 
 def mlp(hidden=8, seed=0, inputs=6, classes=3):

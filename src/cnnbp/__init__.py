@@ -6,6 +6,7 @@
 
 from . import functional, init, layers, losses, optim
 from . import data
+from . import training
 from ._version import __version__
 from .gradcheck import GradcheckResult, gradcheck
 from .parameter import Parameter
