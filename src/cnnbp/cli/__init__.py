@@ -13,10 +13,14 @@ from .errors import CLIError
 
 # Command modules, in the order ``cnnbp --help`` lists them.
 COMMANDS = [
-    "demo",
-    "gradcheck",
+    "train",
+    "evaluate",
+    "predict",
     "summary",
     "filter",
+    "explain",
+    "gradcheck",
+    "demo",
 ]
 
 

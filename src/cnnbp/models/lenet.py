@@ -150,8 +150,10 @@ def lenet5(variant: str = "classic", rng=None, output: str | None = None,
     rng = initializers.as_rng(rng)
     conv = dict(rng=rng, dtype=dtype, algorithm=algorithm)
     if variant == "classic":
-        # LeCun 1998 appendix: weights uniform in +-2.4 / fan_in.
-        conv["init"] = "lecun1998"
+        # Variance 1/fan_in (LeCun et al., "Efficient BackProp", 1998), the scale the
+        # scaled tanh is designed for. The paper's +-2.4/fan_in ("lecun1998") is far
+        # smaller and, without its second-order learning rates, stalls plain SGD.
+        conv["init"] = "lecun_uniform"
         layers = [
             _named(Conv2d(1, 6, 5, **conv), "C1"), ScaledTanh(),
             _named(Subsampling(6, 2, dtype=dtype), "S2"), ScaledTanh(),
@@ -159,12 +161,12 @@ def lenet5(variant: str = "classic", rng=None, output: str | None = None,
             _named(Subsampling(16, 2, dtype=dtype), "S4"), ScaledTanh(),
             _named(Conv2d(16, 120, 5, **conv), "C5"), ScaledTanh(),
             Flatten(),
-            _named(Dense(120, 84, init="lecun1998", rng=rng, dtype=dtype), "F6"), ScaledTanh(),
+            _named(Dense(120, 84, init="lecun_uniform", rng=rng, dtype=dtype), "F6"), ScaledTanh(),
         ]
         if output == "rbf":
             layers.append(_named(EuclideanRBF(RBF_DIGIT_CODES.astype(dtype)), "output"))
         else:
-            layers.append(_named(Dense(84, 10, init="lecun1998", rng=rng, dtype=dtype), "output"))
+            layers.append(_named(Dense(84, 10, init="lecun_uniform", rng=rng, dtype=dtype), "output"))
     else:
         conv["init"] = "he_uniform"
         layers = [
