@@ -109,7 +109,7 @@ def image_figure(img: np.ndarray, title: str, *, signed: bool = False, label: st
 
 def grid_figure(maps: np.ndarray, title: str, *, ncols: int | None = None, signed: bool = False,
                 label: str | None = None, width: float = 7.0, vmin=None, vmax=None,
-                tile_labels: Sequence[str] | None = None):
+                tile_labels: Sequence[str] | None = None, max_height: float = 3.2):
     """Maps (K, h, w) tiled in one image on one colour scale, each labelled with its index.
 
     Args:
@@ -121,6 +121,7 @@ def grid_figure(maps: np.ndarray, title: str, *, ncols: int | None = None, signe
         vmin, vmax: the grey scale's limits (default: the data's range); for signed,
             ``vmax`` overrides the symmetric limit.
         tile_labels: text drawn on each tile (default: its index).
+        max_height: the image's largest height in inches (tall images get narrower).
     """
     maps = np.asarray(maps, dtype=np.float64)
     if maps.ndim == 1:
@@ -132,7 +133,9 @@ def grid_figure(maps: np.ndarray, title: str, *, ncols: int | None = None, signe
     tiled = mosaic(maps, ncols, gap)
     rows = -(-k // ncols)
     aspect = tiled.shape[0] / tiled.shape[1]
-    fig = new_figure(width, max(1.4, min(width * aspect + 0.6, 9.0)))
+    if width * aspect > max_height:              # tall images (F6's 12x7): narrow the figure
+        width = max_height / aspect + 1.2        # room for the colour bar
+    fig = new_figure(width, max(1.4, min(width * aspect, max_height) + 0.6))
     ax = fig.add_subplot()
     if signed:
         _signed_image(fig, ax, tiled, vmax or symmetric_limit(maps), label)
@@ -281,7 +284,7 @@ def anatomy_figure(dC_da: np.ndarray, f_prime: np.ndarray, delta: np.ndarray, ti
         ax.set_title(name, fontsize=9)
         _plain(ax)
     fig.suptitle(title, fontsize=9)
-    fig.subplots_adjust(wspace=0.45)
+    fig.subplots_adjust(wspace=0.45, top=0.8)
     return fig
 
 
@@ -319,7 +322,7 @@ def subsampling_gradient_figure(grads: Mapping[str, tuple[np.ndarray, np.ndarray
 # -- pooling routing (P2) ------------------------------------------------------------------------
 def routing_figure(pool_input: np.ndarray, delta_out: np.ndarray, routed: np.ndarray,
                    delta_below: np.ndarray, window: tuple[int, int], title: str,
-                   mask: np.ndarray | None = None, width: float = 8.0):
+                   mask: np.ndarray | None = None, width: float = 11.0):
     """Where a pooling layer sends each residual (P2), for one map.
 
     Panels: the pooling input with its windows (and, for max pooling, the sampled
@@ -329,9 +332,9 @@ def routing_figure(pool_input: np.ndarray, delta_out: np.ndarray, routed: np.nda
     layer below after the activation factor. Each residual panel has its own symmetric
     scale (its colour bar), so the routing pattern shows whatever the sizes.
     """
-    fig = new_figure(width, 2.4)
+    fig = new_figure(width, 3.0)
     panels = [(pool_input, "pooling input $a$"), (delta_out, r"$\delta$ at the pooling output"),
-              (routed, r"routed back: $\partial C/\partial a$"), (delta_below, r"$\delta$ below $= \cdot \odot f'(z)$")]
+              (routed, r"routed back: $\partial C/\partial a$"), (delta_below, r"$\delta$ below = routed $\odot f'(z)$")]
     for pos, (arr, name) in enumerate(panels):
         ax = fig.add_subplot(1, 4, pos + 1)
         arr = np.asarray(arr, dtype=np.float64)
@@ -347,7 +350,7 @@ def routing_figure(pool_input: np.ndarray, delta_out: np.ndarray, routed: np.nda
         ax.set_title(name, fontsize=8)
         _plain(ax)
     fig.suptitle(title, fontsize=9)
-    fig.subplots_adjust(wspace=0.55)
+    fig.subplots_adjust(wspace=0.45, top=0.78)
     return fig
 
 

@@ -77,7 +77,7 @@ figure { margin: 1.2em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #e2e8f0; }
 figcaption { font-size: 0.88em; color: #4a5568; margin-top: 0.3em; }
 .formula { font-family: "DejaVu Serif", Georgia, serif; background: #f7fafc; padding: 0.1em 0.35em;
-           border-radius: 3px; white-space: nowrap; }
+           border-radius: 3px; }
 .note { background: #fffbea; border-left: 4px solid #d69e2e; padding: 0.6em 0.9em; }
 .ok { color: #276749; font-weight: bold; }
 .bad { color: #c53030; font-weight: bold; }
@@ -150,42 +150,46 @@ def _strongest(a: np.ndarray) -> int:
 
 
 # -- formulas ---------------------------------------------------------------------------------------
-def residual_formula(stage: Stage, above: Stage | None, trace: Trace | None = None) -> tuple[str, str]:
-    """The formula (its reference name, and HTML) that produced ``stage.delta``.
-
-    ``above`` is the stage the residual came from (None at the output).
-    """
+def residual_formula(stage: Stage, above: Stage | None) -> tuple[str, str, str]:
+    """The formula that produced ``stage.delta``: its reference name, the equation and a
+    short explanation (both HTML). ``above`` is the stage the residual came from (None at
+    the output)."""
     n = stage.name
     fp = f" ⊙ f′(z{_sup(n)})" if stage.activation is not None else ""
-    no_act = "" if stage.activation is not None else " (no activation follows, so f′ = 1)"
+    no_act = "" if stage.activation is not None else "no activation follows this layer, so f′ = 1"
     if above is None:
-        return "F4", (f"{_d(n)} = A − Y: softmax + cross-entropy, the softmax form of F4 "
-                      "(no factor f′(Z), so a confident wrong answer still sends back a large residual)")
+        return "F4", f"{_d(n)} = A − Y", ("softmax + cross-entropy, the softmax form of F4: no factor f′(Z), "
+                                          "so a confident wrong answer still sends back a large residual")
     a = above.name
     if above.kind == "dense":
         name = "P1 (F5)" if stage.kind in ("subsampling", "maxpool", "avgpool") else "F5"
-        return name, f"{_d(n)} = (W{_sup(a)})<sup>T</sup> {_d(a)}{fp}{no_act}"
+        return name, f"{_d(n)} = (W{_sup(a)})<sup>T</sup> {_d(a)}{fp}", (
+            no_act or "each unit collects the residuals of every unit it feeds, weighted by the "
+                      "connecting weights, times its own slope")
     if above.kind == "rbf":
-        return "F5 (RBF)", (f"{_d(n)} = −2 (x Σ<sub>i</sub>{_d(a)}<sub>i</sub> − {_d(a)} W{_sup(a)}){fp}: "
-                            "the Euclidean RBF units' backward")
+        return "F5 (RBF)", f"{_d(n)} = −2 (x Σ<sub>i</sub>{_d(a)}<sub>i</sub> − {_d(a)} W{_sup(a)}){fp}", \
+            "the backward pass of the Euclidean RBF units"
     if above.kind == "conv":
         if above.z.shape[1:] == (1, 1):
-            return "P1 (F5)", (f"{_d(n)} = (W{_sup(a)})<sup>T</sup> {_d(a)}{fp}: {a} produces 1×1 maps, "
-                               f"so it is a fully connected layer and this is ordinary F5{no_act}")
-        core = (f"Σ<sub>j</sub> conv({_d(a)}<sub>j</sub>, rot180(w{_sup(a)}<sub>ij</sub>), 'full'), "
-                f"summed over every {a} map j that map i feeds")
-        if stage.activation is not None:
-            return "P3", f"{_d(n)}<sub>i</sub> = f′(z{_sup(n)}<sub>i</sub>) ⊙ {core}"
-        return "P3", f"{_d(n)}<sub>i</sub> = {core}{no_act}"
+            return "P1 (F5)", f"{_d(n)} = (W{_sup(a)})<sup>T</sup> {_d(a)}{fp}", (
+                f"{a} produces 1×1 maps, so it is a fully connected layer and this is ordinary F5"
+                + (f"; {no_act}" if no_act else ""))
+        sum_ = (f"Σ<sub>j</sub> conv({_d(a)}<sub>j</sub>, rot180(w{_sup(a)}<sub>ij</sub>), 'full')")
+        eq = (f"{_d(n)}<sub>i</sub> = f′(z{_sup(n)}<sub>i</sub>) ⊙ {sum_}" if stage.activation is not None
+              else f"{_d(n)}<sub>i</sub> = {sum_}")
+        return "P3", eq, (f"summed over every {a} map j that map i feeds (the connection table)"
+                          + (f"; {no_act}" if no_act else ""))
     if above.kind == "subsampling":
-        return "P2", (f"{_d(n)}<sub>j</sub> = β{_sup(a)}<sub>j</sub> up({_d(a)}<sub>j</sub>){fp}: up() "
-                      "repeats each residual over its 2×2 window (Kronecker product with a block of ones)")
+        return "P2", f"{_d(n)}<sub>j</sub> = β{_sup(a)}<sub>j</sub> up({_d(a)}<sub>j</sub>){fp}", (
+            "up() repeats each residual over its 2×2 window (the Kronecker product with a block of ones)")
     if above.kind == "maxpool":
-        return "P2", (f"{_d(n)} = route({_d(a)}){fp}: max pooling sends each residual only to the "
-                      "position sampled in the forward pass; the other positions of the window get 0")
+        return "P2", f"{_d(n)} = route({_d(a)}){fp}", (
+            "max pooling sends each residual only to the position sampled in the forward pass; "
+            "the other positions of the window get 0")
     if above.kind == "avgpool":
-        return "P2", f"{_d(n)} = up({_d(a)}) / (k<sub>h</sub> k<sub>w</sub>){fp}"
-    return "backward", f"{_d(n)} from {html.escape(a)}'s backward{fp}"
+        return "P2", f"{_d(n)} = up({_d(a)}) / (k<sub>h</sub> k<sub>w</sub>){fp}", \
+            "each position of a window gets an equal share"
+    return "backward", f"{_d(n)} = backward of {html.escape(a)}{fp}", ""
 
 
 # -- the worked example ------------------------------------------------------------------------------
@@ -325,7 +329,7 @@ def _section_backward(page: _Page, trace: Trace) -> None:
                 "output residual, F4 and F3")
     for pos in range(len(stages) - 2, -1, -1):
         st, above = stages[pos], stages[pos + 1]
-        ref, formula = residual_formula(st, above, trace)
+        ref, formula, why = residual_formula(st, above)
         drawable = _as_drawable(st.delta)
         page.h3(f"{html.escape(st.name)} ← {html.escape(above.name)}: {html.escape(ref)}",
                 f"residual-{st.name}")
@@ -333,7 +337,8 @@ def _section_backward(page: _Page, trace: Trace) -> None:
                                      + "x".join(str(s) for s in st.delta.shape), signed=True,
                                      label=f"δ = ∂C/∂z ({st.name})"),
                     f"residual-{st.name}",
-                    f"<b>{ref}</b>: <span class='formula'>{formula}</span>.", f"residual of {st.name}")
+                    f"<b>{ref}</b>: <span class='formula'>{formula}</span>"
+                    f"{': ' + why if why else ''}.", f"residual of {st.name}")
         if st.activation is not None:
             k = _strongest(st.delta)
             pick = (lambda a: a[k]) if st.delta.ndim == 3 and st.delta.shape[1:] != (1, 1) else _as_drawable
@@ -380,7 +385,9 @@ def _section_gradients(page: _Page, trace: Trace) -> None:
                             f"gradient-{st.name}",
                             f"<b>P4</b> for {html.escape(st.name)}: <span class='formula'>∂C/∂w<sub>ij</sub> = "
                             f"conv(a<sup>(l−1)</sup><sub>i</sub>, {_d(st.name)}<sub>j</sub>, 'valid')</span>, "
-                            "laid out like the kernels (grey: not connected, gradient exactly zero).",
+                            "laid out like the kernels"
+                            + (" (grey: not connected, gradient exactly zero)."
+                               if getattr(st.layer, "connections", None) is not None else "."),
                             f"weight gradient of {st.name}")
             else:
                 M = w.shape[0]
