@@ -243,3 +243,31 @@ def test_without_shipped_weights_the_report_says_so(monkeypatch):
     model, history, weights, notes = explain._shipped("modern")
     assert model.config["variant"] == "modern" and history is None
     assert "untrained" in weights and len(notes) == 1 and "freshly initialised" in notes[0]
+
+
+def test_shipped_weights_bring_their_history(monkeypatch):
+    from cnnbp import models
+    from cnnbp.cli import explain
+
+    def shipped(variant):
+        model = lenet5(variant, rng=0)
+        model.metadata = {"history": HISTORY, "result": {"dataset": "mnist", "n": 10000, "accuracy": 0.99}}
+        return model
+
+    monkeypatch.setattr(models, "pretrained", shipped, raising=False)
+    model, history, weights, notes = explain._shipped("classic")
+    assert history == HISTORY and notes == []
+    assert "shipped" in weights and "99.00%" in weights and "10,000" in weights
+
+
+def test_max_pooling_routes_only_to_the_sampled_positions(sample):
+    from cnnbp.viz.report import _routing_mask
+
+    images, labels = sample
+    trace = viz.trace_digit(lenet5("modern", rng=0), images[DIGIT], int(labels[DIGIT]))
+    s4 = trace.stage("S4")
+    mask = _routing_mask(s4)
+    assert mask.shape == s4.x.shape and mask.sum() == s4.delta.size   # one position per window
+    assert np.all(s4.delta_in[~mask] == 0)
+    # each window's one routed value is its output's residual
+    np.testing.assert_allclose(F.window_sum(s4.delta_in[None], 2)[0], s4.delta, atol=1e-15)

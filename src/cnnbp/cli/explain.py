@@ -63,7 +63,9 @@ def _shipped(variant: str):
             desc = f"the shipped trained weights of LeNet-5 ({variant})"
             result = meta.get("result")
             if isinstance(result, dict) and isinstance(result.get("accuracy"), (int, float)):
-                desc += f", test accuracy {result['accuracy']:.2%}"
+                desc += f", {result['accuracy']:.2%} accuracy on the {result.get('dataset', '')} test set"
+                if isinstance(result.get("n"), int):
+                    desc += f" ({result['n']:,} digits)"
             return model, history, desc, []
     model = models.lenet5(variant, rng=0)
     note = (f"no shipped trained weights were found for LeNet-5 ({variant}), so this report uses "
@@ -106,17 +108,18 @@ def run(args) -> int:
         model, history, weights, notes = _shipped(args.variant or "classic")
     image, label, source = _digit(args)
 
-    confusion = None
+    confusion = confusion_source = None
     if history:
         # The run's confusion matrix on the test split the digit comes from.
         from ..training import evaluate
 
         images, labels = _test_split(args)
         confusion = evaluate(model, images, labels, preprocess=model.preprocess)["confusion_matrix"]
+        confusion_source = f"the {args.dataset} test split ({len(labels):,} digits)"
 
     try:
         page = build_report(model, image, label, history=history, confusion=confusion,
-                            digit_source=source, weights_source=weights, notes=notes,
+                            confusion_source=confusion_source, digit_source=source, weights_source=weights, notes=notes,
                             png_dir=args.png_dir)
     except OSError as exc:
         raise CLIError(f"cannot write the figures to {args.png_dir}: {exc}") from None

@@ -603,7 +603,7 @@ def _section_filters(page: _Page, image: np.ndarray) -> None:
     page.end_section()
 
 
-def _section_training(page: _Page, history, confusion) -> None:
+def _section_training(page: _Page, history, confusion, confusion_source: str | None) -> None:
     page.section("training", "Training",
                  "How these weights were reached: the cost and accuracy per epoch (the loss falls as "
                  "gradient descent, W ← W − η ∂C/∂W, follows the gradients shown above), and which "
@@ -613,15 +613,18 @@ def _section_training(page: _Page, history, confusion) -> None:
                     "Loss (left) and accuracy (right) per epoch, on the training batches and, where "
                     "recorded, the validation set.", "training curves")
     if confusion is not None:
+        where = f" on {html.escape(confusion_source)}" if confusion_source else ""
         page.figure(figs.confusion_figure(confusion), "confusion-matrix",
-                    "Confusion matrix: row = true digit, column = predicted digit; the diagonal counts "
-                    "the correct answers, off-diagonal cells the mistakes.", "confusion matrix")
+                    f"Confusion matrix of these weights{where}: row = true digit, column = predicted "
+                    "digit; the diagonal counts the correct answers, off-diagonal cells the mistakes.",
+                    "confusion matrix")
     page.end_section()
 
 
 # -- the page -------------------------------------------------------------------------------------------
 def build_report(model, image, label: int | None = None, history: Sequence[Mapping] | None = None,
-                 confusion=None, *, title: str | None = None, digit_source: str = "a digit",
+                 confusion=None, *, confusion_source: str | None = None, title: str | None = None,
+                 digit_source: str = "a digit",
                  weights_source: str = "the model's current weights", notes: Sequence[str] = (),
                  png_dir: str | os.PathLike | None = None) -> str:
     """Build the illustrated forward/backward report of one digit as one HTML string.
@@ -634,6 +637,7 @@ def build_report(model, image, label: int | None = None, history: Sequence[Mappi
         history: a training history (list of per-epoch dicts, e.g. ``Checkpoint.history``);
             adds the loss/accuracy curves.
         confusion: a (K, K) confusion matrix (row = true class); adds its figure.
+        confusion_source: what the confusion matrix was computed on (for its caption).
         title: the page title.
         digit_source, weights_source: one line each saying where the digit and the
             weights come from (shown in the summary).
@@ -658,7 +662,7 @@ def build_report(model, image, label: int | None = None, history: Sequence[Mappi
     _section_worked(page)
     _section_filters(page, trace.image)
     if history or confusion is not None:
-        _section_training(page, history, confusion)
+        _section_training(page, history, confusion, confusion_source)
 
     if png_dir is not None:
         _write_pngs(page.figures, png_dir)
