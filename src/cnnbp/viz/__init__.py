@@ -9,10 +9,12 @@ and a self-contained HTML report that walks one digit through LeNet-5 forward an
 Figures are drawn with matplotlib's Agg renderer without pyplot, so nothing here
 opens a window or touches global plotting state.
 
-    >>> from cnnbp import models, data, viz               # doctest: +SKIP
-    >>> images, labels = data.load_dataset("mnist-sample", "test")
-    >>> page = viz.build_report(models.lenet5("classic", rng=0), images[0], int(labels[0]))
-    >>> viz.write_report("report.html", page)
+Example (the command line equivalent is ``cnnbp explain -o report.html``)::
+
+    from cnnbp import models, data, viz
+    images, labels = data.load_dataset("mnist-sample", "test")
+    page = viz.build_report(models.lenet5("classic", rng=0), images[0], int(labels[0]))
+    viz.write_report("report.html", page)
 """
 
 from .provenance import (PixelProvenance, WeightProvenance, conv_provenance, pixel_gradient,

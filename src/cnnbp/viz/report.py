@@ -245,6 +245,34 @@ def _section_summary(page: _Page, trace: Trace, digit_source: str, weights_sourc
     page.end_section()
 
 
+_ACTIVATION_FORMULAS = {"ScaledTanh": "f(z) = 1.7159 tanh(2z/3)", "ReLU": "f(z) = max(z, 0)",
+                        "Tanh": "f(z) = tanh(z)", "Sigmoid": "f(z) = 1 / (1 + e<sup>−z</sup>)"}
+
+
+def _activation_text(st: Stage) -> str:
+    if st.activation is None:
+        return ", a = z (no activation)"
+    name = type(st.activation).__name__
+    return f", a = {_ACTIVATION_FORMULAS.get(name, f'f(z), f = {html.escape(name)}')}"
+
+
+def _forward_formula(st: Stage) -> str:
+    """What the stage's layer computes, in the reference's notation (HTML)."""
+    z = f"z{_sup(st.name)}"
+    if st.kind == "conv":
+        return (f"{z}<sub>j</sub> = Σ<sub>i</sub> conv(a<sub>i</sub><sup>(l−1)</sup>, w<sub>ij</sub>, 'valid') "
+                "+ b<sub>j</sub>")
+    if st.kind == "subsampling":
+        return f"{z}<sub>j</sub> = β<sub>j</sub> down(a<sub>j</sub><sup>(l−1)</sup>) + b<sub>j</sub>"
+    if st.kind == "maxpool":
+        return f"{z} = the maximum of each window of a<sup>(l−1)</sup>"
+    if st.kind == "avgpool":
+        return f"{z} = the mean of each window of a<sup>(l−1)</sup>"
+    if st.kind == "dense":
+        return f"{z} = W a<sup>(l−1)</sup> + b"
+    return f"{z} = {html.escape(st.kind)}(a<sup>(l−1)</sup>)"
+
+
 def _section_forward(page: _Page, trace: Trace) -> None:
     page.section("forward", "Forward pass: the feature maps",
                  "What each layer computes from this digit. The reader learns what the network "
@@ -261,14 +289,17 @@ def _section_forward(page: _Page, trace: Trace) -> None:
             continue
         act = "f(z)" if st.activation is not None else "z"
         what = _FORWARD_TEXT.get(st.name, f"the output of {st.name}")
+        if st.name == "C3" and getattr(st.layer, "connections", None) is None:
+            what = "sixteen maps, each combining all six S2 maps (no connection table in this variant)"
         shape = "×".join(str(s) for s in st.a.shape)
         page.figure(
             figs.grid_figure(_as_drawable(st.a), f"{st.name}: a = {act}, shape {shape}",
                              label=f"a = {act}"),
             f"forward-{st.name}",
             f"<b>{html.escape(st.name)}</b> ({shape}): {what}. "
-            f"<span class='formula'>a{_sup(st.name)} = {act}</span>, "
-            f"z{_sup(st.name)} = W{_sup(st.name)} a<sup>(l−1)</sup> + b; one grey scale for all maps.",
+            f"<span class='formula'>{_forward_formula(st)}</span>"
+            f"{_activation_text(st)}"
+            "; one grey scale for all maps.",
             f"{st.name} feature maps")
     page.figure(figs.probability_figure(trace.probabilities, trace.predicted,
                                         trace.target if trace.target_is_label else None),
