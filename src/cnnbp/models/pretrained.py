@@ -1,8 +1,9 @@
 """Trained LeNet-5 weights shipped inside the package.
 
-``scripts/train_shipped_weights.py`` produces them (the README gives the command);
-each variant is one safetensors file named ``lenet5-<variant>.safetensors`` whose
-metadata holds the model configuration and the test accuracy it reached.
+``scripts/ship_weights.py`` makes them from a ``cnnbp train`` run (the README
+gives the commands); each variant is one safetensors file named
+``lenet5-<variant>.safetensors`` whose metadata holds the model configuration,
+the training settings and history, and the test accuracy it reached.
 """
 
 from __future__ import annotations
@@ -53,5 +54,5 @@ def pretrained(variant: str = "classic", dtype=np.float32):
     config.pop("model", None)
     model = lenet5(rng=0, dtype=dtype, **config)
     assign_weights(model, tensors, f"shipped weights {path.name}")
-    model.metadata = {k: (json.loads(v) if k in ("config", "result") else v) for k, v in metadata.items()}
+    model.metadata = {k: json.loads(v) for k, v in metadata.items()}
     return model

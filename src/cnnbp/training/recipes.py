@@ -20,7 +20,7 @@ RECIPES: dict[str, dict] = {
     },
     "modern": {
         "variant": "modern", "output": "softmax", "optimizer": "adam", "lr": 1e-3,
-        "momentum": 0.9, "weight_decay": 0.0, "batch_size": 128, "epochs": 15,
+        "momentum": 0.9, "weight_decay": 0.0, "batch_size": 64, "epochs": 20,
         "schedule": "cosine", "augment": "shift", "seed": 0,
     },
 }
