@@ -1,0 +1,330 @@
+"""Training and inference throughput of LeNet-5 in cnnbp, next to PyTorch on the same CPU.
+
+The network is the LeNet-5 shape of issue 5 (28x28 inputs, float32)::
+
+    conv 1->6 5x5 padding 2 -> tanh -> 2x2 average pooling
+    conv 6->16 5x5          -> tanh -> 2x2 average pooling
+    flatten -> dense 400-120 -> tanh -> dense 120-84 -> tanh -> dense 84-10
+
+trained with softmax cross-entropy and plain SGD (lr 0.01). When PyTorch is
+installed the same network is built there with the *same* initial weights and
+the two forward passes are checked to agree before anything is timed.
+
+What is timed, per batch size (1, 32, 128, 256 by default):
+
+- a training step: forward, loss, backward, SGD update (and zeroing the gradients);
+- inference: the forward pass alone (PyTorch under ``torch.inference_mode``).
+
+The two libraries are timed in alternation (cnnbp, PyTorch, cnnbp, ...), each
+round running enough steps to last about ``--round-time`` seconds, and the table
+reports the median over ``--repeats`` rounds: other processes on a shared
+machine then slow both alike. PyTorch gets the same number of threads as cnnbp
+(``torch.set_num_threads``), the BLAS thread count that threadpoolctl reports.
+
+Peak memory: each library is run in a fresh subprocess per batch size, and the
+growth of the process's peak resident set (``resource.getrusage().ru_maxrss``)
+over three training steps, measured after the model and the batch exist, is
+reported ("step peak RSS"). For cnnbp, ``tracemalloc``'s peak of one training
+step (NumPy registers its buffers with it) is shown as well.
+
+Usage::
+
+    python benchmarks/lenet_throughput.py [--batches 1,32,128,256] [--repeats 7]
+        [--no-torch] [--no-memory] [--json FILE]
+
+Also reachable as ``cnnbp bench``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+import cnnbp
+from cnnbp import layers, losses, optim
+
+BATCHES = (1, 32, 128, 256)
+LR = 0.01
+
+
+# -- the two networks ---------------------------------------------------------------
+def build_cnnbp(seed: int = 0):
+    """The issue's LeNet-5 shape as a cnnbp Sequential (float32)."""
+    rng = np.random.default_rng(seed)
+    return layers.Sequential(
+        layers.Conv2d(1, 6, 5, padding=2, rng=rng), layers.Tanh(), layers.AvgPool2d(2),
+        layers.Conv2d(6, 16, 5, rng=rng), layers.Tanh(), layers.AvgPool2d(2),
+        layers.Flatten(),
+        layers.Dense(400, 120, rng=rng), layers.Tanh(),
+        layers.Dense(120, 84, rng=rng), layers.Tanh(),
+        layers.Dense(84, 10, rng=rng),
+    )
+
+
+def build_torch(model):
+    """The same network in PyTorch, with the weights of the cnnbp ``model``."""
+    import torch
+    from torch import nn
+
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.Tanh(), nn.AvgPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(400, 120), nn.Tanh(),
+        nn.Linear(120, 84), nn.Tanh(),
+        nn.Linear(84, 10),
+    )
+    with torch.no_grad():
+        for mine, theirs in zip(model.layers, net):
+            for name, p in mine.parameters().items():
+                getattr(theirs, name).copy_(torch.from_numpy(p.data.copy()))
+    return net
+
+
+def batch(n: int, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 1, 28, 28)).astype(np.float32)
+    t = rng.integers(0, 10, size=n)
+    return x, t
+
+
+# -- one step of each library ---------------------------------------------------------
+def cnnbp_stepper(model, x, t):
+    loss = losses.SoftmaxCrossEntropy()
+    opt = optim.SGD(list(model.parameters().values()), lr=LR)
+
+    def train_step():
+        opt.zero_grad()
+        loss.forward(model.forward(x), t)
+        model.backward(loss.backward())
+        opt.step()
+
+    def infer():
+        model.forward(x)
+
+    return train_step, infer
+
+
+def torch_stepper(net, x, t):
+    import torch
+
+    xt, tt = torch.from_numpy(x), torch.from_numpy(t)
+    loss = torch.nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(net.parameters(), lr=LR)
+
+    def train_step():
+        opt.zero_grad()
+        loss(net(xt), tt).backward()
+        opt.step()
+
+    def infer():
+        with torch.inference_mode():
+            net(xt)
+
+    return train_step, infer
+
+
+def steps_per_round(fn, round_time: float) -> int:
+    """How many calls of ``fn`` last about ``round_time`` seconds (after a warm-up)."""
+    for _ in range(3):
+        fn()
+    start = time.perf_counter()
+    fn()
+    one = max(time.perf_counter() - start, 1e-6)
+    return max(1, int(round_time / one))
+
+
+def time_round(fn, k: int) -> float:
+    start = time.perf_counter()
+    for _ in range(k):
+        fn()
+    return (time.perf_counter() - start) / k
+
+
+# -- memory: a fresh process per library and batch -------------------------------------
+def _memory_probe(library: str, n: int) -> None:
+    """Child process: print the growth of ru_maxrss (KiB) over three training steps."""
+    model = build_cnnbp()
+    x, t = batch(n)
+    if library == "torch":
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("CNNBP_BENCH_THREADS", "1")))
+        step, _ = torch_stepper(build_torch(model), x, t)
+    else:
+        step, _ = cnnbp_stepper(model, x, t)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for _ in range(3):
+        step()
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(after - before)
+
+
+def step_peak_rss_mib(library: str, n: int, threads: int) -> float | None:
+    env = dict(os.environ, CNNBP_BENCH_THREADS=str(threads))
+    out = subprocess.run([sys.executable, __file__, "--memory-probe", library, str(n)],
+                         capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        return None
+    return int(out.stdout.split()[-1]) / 1024
+
+
+def tracemalloc_peak_mib(step) -> float:
+    step()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    step()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+# -- the run -----------------------------------------------------------------------------
+def cnnbp_threads() -> int:
+    """Threads cnnbp computes with: the BLAS pool (and numba's, when the fast path uses it)."""
+    counts = []
+    try:
+        from threadpoolctl import threadpool_info
+
+        counts += [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
+    except ImportError:
+        pass
+    try:
+        from cnnbp.functional import _fast
+
+        if _fast.NUMBA_AVAILABLE:
+            counts.append(_fast.num_threads())
+    except ImportError:
+        pass
+    return max(counts) if counts else (os.cpu_count() or 1)
+
+
+def run(batches=BATCHES, repeats: int = 7, round_time: float = 0.25, use_torch: bool = True,
+        memory: bool = True) -> dict:
+    """Time both libraries; return a dict of results (the table is made by :func:`format_table`)."""
+    torch = None
+    if use_torch:
+        try:
+            import torch
+        except ImportError:
+            torch = None
+    threads = cnnbp_threads()
+    info = {"threads": threads, "numpy": np.__version__, "cnnbp": cnnbp.__version__,
+            "torch": torch.__version__ if torch else None, "rows": [],
+            "openblas_env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}}
+    try:
+        from cnnbp.functional import _fast
+
+        info["fast_path"] = _fast.describe()
+    except ImportError:
+        info["fast_path"] = "none"
+    if torch:
+        torch.set_num_threads(threads)
+        info["torch_threads"] = torch.get_num_threads()
+
+    model = build_cnnbp()
+    net = build_torch(model) if torch else None
+    if torch:
+        x, _ = batch(8)
+        with torch.inference_mode():
+            theirs = net(torch.from_numpy(x)).numpy()
+        mine = model.forward(x)
+        info["max_abs_diff"] = float(np.max(np.abs(mine - theirs)))
+        if not np.allclose(mine, theirs, rtol=1e-4, atol=1e-5):
+            raise RuntimeError(f"cnnbp and PyTorch outputs differ by up to {info['max_abs_diff']:.3g}")
+
+    for n in batches:
+        x, t = batch(n)
+        libs = {"cnnbp": cnnbp_stepper(build_cnnbp(), x, t)}
+        if torch:
+            libs["torch"] = torch_stepper(build_torch(build_cnnbp()), x, t)
+        row = {"batch": n}
+        for kind, idx in (("train", 0), ("infer", 1)):
+            ks = {lib: steps_per_round(fns[idx], round_time) for lib, fns in libs.items()}
+            times = {lib: [] for lib in libs}
+            for _ in range(repeats):
+                for lib, fns in libs.items():  # alternate the libraries
+                    times[lib].append(time_round(fns[idx], ks[lib]))
+            for lib in libs:
+                row[f"{lib}_{kind}"] = n / statistics.median(times[lib])
+        row["cnnbp_tracemalloc_mib"] = tracemalloc_peak_mib(libs["cnnbp"][0])
+        if memory:
+            for lib in libs:
+                row[f"{lib}_rss_mib"] = step_peak_rss_mib(lib, n, threads)
+        info["rows"].append(row)
+    return info
+
+
+def format_table(info: dict) -> str:
+    has_torch = info.get("torch") is not None
+    lines = [
+        f"LeNet-5 (issue 5 shape), float32, SGD; cnnbp {info['cnnbp']} (numpy {info['numpy']}, "
+        f"fast path: {info['fast_path']}), {info['threads']} thread(s)"
+        + (f"; torch {info['torch']}, torch.set_num_threads({info['torch_threads']}); "
+           f"outputs agree (max |diff| {info['max_abs_diff']:.1e})" if has_torch else "; torch not installed"),
+        f"OPENBLAS_CORETYPE={info['openblas_env']['OPENBLAS_CORETYPE']} "
+        f"OPENBLAS_L2_SIZE={info['openblas_env']['OPENBLAS_L2_SIZE']}",
+        "images/s, median of alternating rounds; memory: step peak RSS growth (fresh process) "
+        "and cnnbp tracemalloc peak, MiB",
+    ]
+    if has_torch:
+        head = (f"{'batch':>5} | {'train cnnbp':>11} {'torch':>9} {'ratio':>6} | "
+                f"{'infer cnnbp':>11} {'torch':>9} {'ratio':>6} | {'RSS cnnbp':>9} {'torch':>7} "
+                f"{'tracemalloc':>11}")
+    else:
+        head = f"{'batch':>5} | {'train':>9} | {'infer':>9} | {'RSS':>7} {'tracemalloc':>11}"
+    lines += [head, "-" * len(head)]
+    fmt = lambda v: "n/a" if v is None else f"{v:.1f}"
+    for r in info["rows"]:
+        if has_torch:
+            lines.append(
+                f"{r['batch']:>5} | {r['cnnbp_train']:>11,.0f} {r['torch_train']:>9,.0f} "
+                f"{r['cnnbp_train'] / r['torch_train']:>6.2f} | {r['cnnbp_infer']:>11,.0f} "
+                f"{r['torch_infer']:>9,.0f} {r['cnnbp_infer'] / r['torch_infer']:>6.2f} | "
+                f"{fmt(r.get('cnnbp_rss_mib')):>9} {fmt(r.get('torch_rss_mib')):>7} "
+                f"{r['cnnbp_tracemalloc_mib']:>11.1f}")
+        else:
+            lines.append(f"{r['batch']:>5} | {r['cnnbp_train']:>9,.0f} | {r['cnnbp_infer']:>9,.0f} | "
+                         f"{fmt(r.get('cnnbp_rss_mib')):>7} {r['cnnbp_tracemalloc_mib']:>11.1f}")
+    return "\n".join(lines)
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    parser = parser or argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", default=",".join(map(str, BATCHES)),
+                        help="comma-separated batch sizes (default 1,32,128,256)")
+    parser.add_argument("--repeats", type=int, default=7, help="alternating rounds per figure")
+    parser.add_argument("--round-time", type=float, default=0.25, help="seconds per round")
+    parser.add_argument("--no-torch", action="store_true", help="time cnnbp alone")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS subprocesses")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    return parser
+
+
+def main(argv=None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--memory-probe"]:
+        _memory_probe(argv[1], int(argv[2]))
+        return 0
+    args = build_parser().parse_args(argv)
+    info = run(tuple(int(b) for b in args.batches.split(",")), args.repeats, args.round_time,
+               not args.no_torch, not args.no_memory)
+    print(format_table(info))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(info, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
