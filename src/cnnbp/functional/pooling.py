@@ -41,6 +41,14 @@ Backward passes implemented here:
 The tie rule of max pooling: when several positions of a window hold the
 maximum, the *first* in row-major window order (smallest ``i``, then smallest
 ``j``) is the one sampled, and only it receives the residual.
+
+Fast path: non-overlapping windows (stride == kernel, no padding), LeNet's
+case. Then the windows are *tiles*, and ``x[:, :, :H_out*kh, :W_out*kw]``
+reshaped to (N, C, H_out, kh, W_out, kw) is a view of them, with no im2col copy:
+``down`` adds the kh*kw strided slices ``tiles[:, :, :, i, :, j]``, ``up`` writes
+delta into each of them, and max pooling compares them one after the other
+(keeping the first maximum, the tie rule). The general im2col path handles every
+other case; the tests check the two agree (``_general=True`` forces it).
 """
 
 from __future__ import annotations
@@ -105,14 +113,52 @@ def _check_delta(delta, expected):
         raise ValueError(f"expected delta of shape {tuple(expected)}, got {delta.shape}")
 
 
+def _tiling(k, s, p) -> bool:
+    """Non-overlapping windows without padding: the fast path applies."""
+    return s == k and p == (0, 0)
+
+
+def _tiles(a: np.ndarray, k, out_hw) -> np.ndarray:
+    """(N, C, H, W) -> (N, C, H_out, kh, W_out, kw): tiles[n, c, p, i, q, j] = a[n, c, p*kh + i, q*kw + j].
+
+    A view when kh divides H and kw divides W (rows and columns past the last whole
+    tile are in no window and are left out).
+    """
+    (kh, kw), (oh, ow) = k, out_hw
+    N, C = a.shape[:2]
+    return a[:, :, :oh * kh, :ow * kw].reshape(N, C, oh, kh, ow, kw)
+
+
+def _tile_sum(x: np.ndarray, k, out_hw) -> np.ndarray:
+    """``down(x)`` for tiles: the sum of the kh*kw strided slices, (N, C, H_out, W_out)."""
+    t = _tiles(x, k, out_hw)
+    out = t[:, :, :, 0, :, 0].copy()
+    for i in range(k[0]):
+        for j in range(k[1]):
+            if i or j:
+                out += t[:, :, :, i, :, j]
+    return out
+
+
+def _tile_spread(values: np.ndarray, x_shape, k) -> np.ndarray:
+    """``up`` for tiles: every tile of an (N, C, H, W) array filled with its value; 0 elsewhere."""
+    (kh, kw), (oh, ow) = k, values.shape[2:]
+    whole = x_shape[2] == oh * kh and x_shape[3] == ow * kw
+    out = (np.empty if whole else np.zeros)(tuple(x_shape), dtype=values.dtype)
+    _tiles(out, k, (oh, ow))[...] = values[:, :, :, None, :, None]
+    return out
+
+
 # -- down() and up() ----------------------------------------------------------------
-def window_sum(x: np.ndarray, kernel_size, stride=None, padding=0) -> np.ndarray:
+def window_sum(x: np.ndarray, kernel_size, stride=None, padding=0, *, _general=False) -> np.ndarray:
     """``down(x)``: the sum of every pooling window (zero padding counts as 0).
 
     Shape: (N, C, H, W) -> (N, C, H_out, W_out).
     """
     x = check_float(x, "x")
-    k, s, p, _ = _geometry(x.shape, kernel_size, stride, padding)
+    k, s, p, out_hw = _geometry(x.shape, kernel_size, stride, padding)
+    if _tiling(k, s, p) and not _general:
+        return _tile_sum(x, k, out_hw)
     return _windows(x, k, s, p).sum(axis=(2, 3))
 
 
@@ -132,19 +178,22 @@ def upsample_kron(delta: np.ndarray, kernel_size) -> np.ndarray:
 
 
 def window_sum_backward(delta: np.ndarray, x_shape, kernel_size, stride=None,
-                        padding=0) -> np.ndarray:
+                        padding=0, *, _general=False) -> np.ndarray:
     """``up(delta)``: the adjoint of :func:`window_sum`, i.e. its gradient.
 
     Each ``delta[n, c, p, q]`` goes back to every input position of window
     ``(p, q)``; residuals arriving at the same position are summed; those that
     land on padding are dropped; rows and columns no window covers get 0.
-    When stride == kernel and padding == 0 this is :func:`upsample_kron` (P2).
+    When stride == kernel and padding == 0 this is :func:`upsample_kron` (P2),
+    computed by writing delta into the tiles (the module's fast path).
 
     Shape: delta (N, C, H_out, W_out) -> (N, C, H, W) with ``x_shape = (N, C, H, W)``.
     """
     k, s, p, out_hw = _geometry(tuple(x_shape), kernel_size, stride, padding)
     _check_delta(delta, (*x_shape[:2], *out_hw))
-    if s == k and p == (0, 0):
+    if _tiling(k, s, p) and not _general:
+        return _tile_spread(delta, tuple(x_shape), k)
+    if _tiling(k, s, p):
         # Non-overlapping windows: the Kronecker form of the reference. When kh
         # does not divide H (or kw, W) the last rows (columns) are in no window.
         up = np.zeros(tuple(x_shape), dtype=delta.dtype)
@@ -155,7 +204,8 @@ def window_sum_backward(delta: np.ndarray, x_shape, kernel_size, stride=None,
 
 
 # -- max pooling ------------------------------------------------------------------
-def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, return_argmax: bool = False):
+def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, return_argmax: bool = False,
+               *, _general=False):
     """Max pooling: the maximum of every window. Padding is ``-inf``, so it never wins.
 
     Args:
@@ -171,6 +221,9 @@ def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, return_argmax
     """
     x = check_float(x, "x")
     k, s, p, out_hw = _geometry(x.shape, kernel_size, stride, padding)
+    if _tiling(k, s, p) and not _general:
+        y, argmax = _tile_max(x, k, out_hw)
+        return (y, argmax) if return_argmax else y
     win = _windows(x, k, s, p, pad_value=-np.inf)
     win = win.reshape(x.shape[0], x.shape[1], k[0] * k[1], *out_hw)
     argmax = win.argmax(axis=2)                       # the first maximum: the tie rule
@@ -178,8 +231,36 @@ def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, return_argmax
     return (y, argmax) if return_argmax else y
 
 
+def _tile_max(x: np.ndarray, k, out_hw):
+    """Max pooling over tiles: compare the kh*kw slices in window order.
+
+    A later position replaces the running maximum only when strictly larger, so
+    ties keep the first maximum (the tie rule). NaN behaves as in ``np.argmax``
+    (the general path): the first NaN of a window wins and is kept.
+
+    Returns ``(y, argmax)``, both (N, C, H_out, W_out); argmax is ``i*kw + j``.
+    """
+    t = _tiles(x, k, out_hw)
+    y = t[:, :, :, 0, :, 0].copy()
+    argmax = np.zeros(y.shape, dtype=np.intp)
+    seen_nan = np.isnan(y)
+    for i in range(k[0]):
+        for j in range(k[1]):
+            if i == 0 and j == 0:
+                continue
+            cand = t[:, :, :, i, :, j]
+            better = cand > y
+            cand_nan = np.isnan(cand)
+            if cand_nan.any() or seen_nan.any():
+                better = (better & ~seen_nan) | (cand_nan & ~seen_nan)
+                seen_nan |= cand_nan
+            np.copyto(y, cand, where=better)
+            argmax[better] = i * k[1] + j
+    return y, argmax
+
+
 def max_pool2d_backward(delta: np.ndarray, argmax: np.ndarray, x_shape, kernel_size,
-                        stride=None, padding=0) -> np.ndarray:
+                        stride=None, padding=0, *, _general=False) -> np.ndarray:
     """P2 for max pooling: each residual goes only to the position sampled in forward.
 
     Positions that were never a window's maximum get 0; a position that was the
@@ -191,6 +272,14 @@ def max_pool2d_backward(delta: np.ndarray, argmax: np.ndarray, x_shape, kernel_s
     _check_delta(delta, (*x_shape[:2], *out_hw))
     if argmax.shape != delta.shape:
         raise ValueError(f"expected argmax of shape {delta.shape}, got {argmax.shape}")
+    if _tiling(k, s, p) and not _general:
+        # Tiles do not overlap: slice (i, j) of each tile gets delta where it was the maximum.
+        dx = np.zeros(tuple(x_shape), dtype=delta.dtype)
+        t = _tiles(dx, k, out_hw)
+        for i in range(k[0]):
+            for j in range(k[1]):
+                np.copyto(t[:, :, :, i, :, j], delta, where=argmax == i * k[1] + j)
+        return dx
     cols = np.zeros((*delta.shape[:2], k[0] * k[1], *out_hw), dtype=delta.dtype)
     np.put_along_axis(cols, argmax[:, :, None], delta[:, :, None], axis=2)
     return _unwindows(cols.reshape(*delta.shape[:2], *k, *out_hw), x_shape, s, p)
