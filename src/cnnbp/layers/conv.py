@@ -8,13 +8,21 @@ from .. import init as initializers
 from ..functional.conv import (
     ALGORITHMS,
     KernelTransformCache,
-    choose_algorithm,
     conv2d,
     conv2d_backward_bias,
     conv2d_backward_input,
     conv2d_backward_weight,
+    resolve_algorithm,
 )
-from ..functional.conv._common import check_connections, geometry, pair, resolve_padding
+from ..functional.conv import compiled as _compiled
+from ..functional.conv import im2col as _im2col
+from ..functional.conv._common import (
+    check_connections,
+    geometry,
+    mask_kernels,
+    pair,
+    resolve_padding,
+)
 from ..parameter import Parameter
 from .base import Layer
 
@@ -115,6 +123,10 @@ class Conv2d(Layer):
         self._x: np.ndarray | None = None
         self._algorithm_used: str | None = None
         self._fft_cache = KernelTransformCache()
+        self._geometry_cache: tuple = (None, None)
+        # (M, C) bool, the kernels the compiled loops compute
+        self._live = _compiled.live_kernels(
+            geometry((1, self.in_channels, kh, kw), shape, 1, 0, 1), self.connections)
 
     @property
     def weight(self) -> Parameter:
@@ -128,29 +140,60 @@ class Conv2d(Layer):
         return dict(stride=self.stride, padding=self.padding, dilation=self.dilation,
                     algorithm=algorithm, connections=self.connections)
 
+    def _geometry(self, x_shape):
+        """The checked :class:`ConvGeometry` for this input shape (kept while the shape repeats)."""
+        shape, g = self._geometry_cache
+        if shape != x_shape:
+            g = geometry(x_shape, self.weight.shape, self.stride, self.padding, self.dilation)
+            self._geometry_cache = (x_shape, g)
+        return g
+
     def _check_input(self, x):
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"Conv2d expected input of shape (N, {self.in_channels}, H, W), got {x.shape}"
             )
-        geometry(x.shape, self.weight.shape, self.stride, self.padding, self.dilation)
+        self._geometry(x.shape)
 
     def _forward(self, x):
         self._x = x
-        g = geometry(x.shape, self.weight.shape, self.stride, self.padding, self.dilation)
-        self._algorithm_used = choose_algorithm(g) if self.algorithm == "auto" else self.algorithm
+        g = self._geometry(x.shape)
+        self._algorithm_used = resolve_algorithm(self.algorithm, g)
         w = self._param_dtype(x, "weight")
         b = self._param_dtype(x, "bias") if self.bias is not None else None
+        self._saved = None
+        if self._algorithm_used == "compiled":
+            # The padded, row-flattened input is kept for dC/dW; unconnected kernels are skipped.
+            self._saved = _compiled.flat_input(x, g)
+            return _compiled.forward_flat(self._saved, w, b, g, self._live)
+        if self._algorithm_used == "im2col":
+            # The columns are kept: dC/dW (P4) is a product with the same columns.
+            self._saved = _im2col.columns(x, g)
+            y = _im2col.forward_columns(self._saved, mask_kernels(w, self.connections), g)
+            if b is not None:
+                y += b[None, :, None, None]
+            return y
         # With "fft" the kernel transform is computed here once for the whole batch and
         # reused by backward (the cache recomputes it only when the weight changes).
         return conv2d(x, w, b, fft_cache=self._fft_cache, **self._options(self._algorithm_used))
 
     def _backward(self, delta):
         x = self._x
+        g = self._geometry(x.shape)
         w = self._param_dtype(x, "weight")
-        options = self._options(self._algorithm_used)
-        dC_dx = conv2d_backward_input(delta, w, x.shape, fft_cache=self._fft_cache, **options)  # P3
-        self.weight.grad += conv2d_backward_weight(delta, x, w.shape, **options)  # P4
+        if self._algorithm_used == "compiled":
+            delta = np.ascontiguousarray(delta, dtype=x.dtype)
+            dC_dx = _compiled.backward_input(delta, w, g, self._live)  # P3
+            self.weight.grad += _compiled.backward_weight_flat(delta, self._saved, g, self._live)  # P4
+        elif self._algorithm_used == "im2col":
+            delta = delta.astype(x.dtype, copy=False)
+            dC_dx = _im2col.backward_input(delta, mask_kernels(w, self.connections), g)  # P3
+            dC_dW = _im2col.backward_weight_columns(delta, self._saved, g)  # P4
+            self.weight.grad += mask_kernels(dC_dW, self.connections)
+        else:
+            options = self._options(self._algorithm_used)
+            dC_dx = conv2d_backward_input(delta, w, x.shape, fft_cache=self._fft_cache, **options)  # P3
+            self.weight.grad += conv2d_backward_weight(delta, x, w.shape, **options)  # P4
         if self.bias is not None:
             self.bias.grad += conv2d_backward_bias(delta)  # P4, bias
         return dC_dx

@@ -30,6 +30,8 @@ Algorithms (``algorithm=``), each a module with ``forward``, ``backward_input`` 
 - ``"direct"``: the plain loops of REFERENCE.md section 5 (:mod:`.direct`), the reference;
 - ``"im2col"``: unrolled windows and one GEMM, Chellapilla et al. 2006 (:mod:`.im2col`);
 - ``"fft"``: real FFTs, kernel transformed once (:mod:`.fft`);
+- ``"compiled"``: the direct loops compiled with numba, stride 1 and no dilation only
+  (:mod:`.compiled`; needs the optional numba, ``pip install "cnnbp[fast]"``);
 - ``"auto"``: :func:`choose_algorithm`.
 
 dtype: each function computes in the dtype of its first array argument (x for
@@ -41,6 +43,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _fast
+from . import compiled as _compiled
 from . import direct as _direct
 from . import fft as _fft
 from . import im2col as _im2col
@@ -56,15 +60,17 @@ from ._common import (
 )
 from .fft import KernelTransformCache
 
-ALGORITHMS = ("direct", "im2col", "fft", "auto")
+ALGORITHMS = ("direct", "im2col", "fft", "compiled", "auto")
 
 #: "auto" uses the FFT when the dilated kernel is at least this large in both directions ...
 FFT_MIN_KERNEL = 7
 #: ... and the padded input has at least this many rows and columns.
 FFT_MIN_INPUT = 16
+#: With numba, "auto" uses the compiled loops for stride-1 undilated kernels up to this size.
+COMPILED_MAX_KERNEL = 11
 
 
-def choose_algorithm(g: ConvGeometry) -> str:
+def choose_algorithm(g: ConvGeometry, compiled: bool = False) -> str:
     """The rule of ``algorithm="auto"``: "fft" for large kernels on large images, else "im2col".
 
     FFT when ``min(KH, KW) >= FFT_MIN_KERNEL`` (7; KH = dh*(kh-1)+1 is the dilated
@@ -77,6 +83,8 @@ def choose_algorithm(g: ConvGeometry) -> str:
     on 32x32 the two tie; with 7x7 the FFT is 1.5-2x faster from 16x16 images up, and
     with 11x11 on 64x64 about 6x. LeNet-5's 5x5 layers therefore use im2col.
     """
+    if compiled and _compiled.supports(g) and max(g.kh, g.kw) <= COMPILED_MAX_KERNEL:
+        return "compiled"
     top, bottom, left, right = g.padding
     KH = g.dilation[0] * (g.kh - 1) + 1
     KW = g.dilation[1] * (g.kw - 1) + 1
@@ -87,12 +95,24 @@ def choose_algorithm(g: ConvGeometry) -> str:
     return "im2col"
 
 
-def _module(algorithm: str, g: ConvGeometry):
+def resolve_algorithm(algorithm: str, g: ConvGeometry) -> str:
+    """The algorithm that runs: ``algorithm`` itself, or for "auto" :func:`choose_algorithm`'s
+    pick (the compiled loops are considered when numba is installed and switched on)."""
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
     if algorithm == "auto":
-        algorithm = choose_algorithm(g)
-    return {"direct": _direct, "im2col": _im2col, "fft": _fft}[algorithm]
+        return choose_algorithm(g, compiled=_fast.available())
+    return algorithm
+
+
+def _module(algorithm: str, g: ConvGeometry):
+    return {"direct": _direct, "im2col": _im2col, "fft": _fft,
+            "compiled": _compiled}[resolve_algorithm(algorithm, g)]
+
+
+def _live(connections, g: ConvGeometry):
+    """The compiled loops skip unconnected kernels: (M, C) bool."""
+    return _compiled.live_kernels(g, check_connections(connections, g.C, g.M))
 
 
 def _prepare_kernels(w, dtype, g: ConvGeometry, connections) -> np.ndarray:
@@ -131,7 +151,12 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, algorithm: str = "dire
     g = geometry(x.shape, w.shape, stride, padding, dilation)
     impl = _module(algorithm, g)
     w = _prepare_kernels(w, x.dtype, g, connections)
-    y = impl.forward(x, w, g, cache=fft_cache) if impl is _fft else impl.forward(x, w, g)
+    if impl is _fft:
+        y = impl.forward(x, w, g, cache=fft_cache)
+    elif impl is _compiled:
+        y = impl.forward(x, w, g, live=_live(connections, g))
+    else:
+        y = impl.forward(x, w, g)
     if b is not None:
         b = check_float(b, "b")
         if b.shape != (g.M,):
@@ -176,6 +201,8 @@ def conv2d_backward_input(delta, w, x_shape, stride=1, padding=0, dilation=1,
     w = _prepare_kernels(w, delta.dtype, g, connections)
     if impl is _fft:
         dC_dx = impl.backward_input(delta, w, g, cache=fft_cache)
+    elif impl is _compiled:
+        dC_dx = impl.backward_input(delta, w, g, live=_live(connections, g))
     else:
         dC_dx = impl.backward_input(delta, w, g)
     return dC_dx.astype(delta.dtype, copy=False)
@@ -233,5 +260,5 @@ def conv2d_backward(delta, x, w, bias: bool = True, stride=1, padding=0, dilatio
 __all__ = [
     "conv2d", "conv2d_backward", "conv2d_backward_input", "conv2d_backward_weight",
     "conv2d_backward_bias", "conv_output_size", "choose_algorithm", "resolve_padding", "pair",
-    "KernelTransformCache", "ConvGeometry", "ALGORITHMS",
+    "KernelTransformCache", "ConvGeometry", "ALGORITHMS", "resolve_algorithm",
 ]

@@ -10,23 +10,31 @@ This module also exports the two window helpers that pooling reuses:
 - :func:`im2col` gathers the windows into ``cols`` of shape
   ``(N, C, kh, kw, out_h, out_w)``, where ``cols[n, c, i, j, oh, ow]`` is the input
   value under kernel offset (i, j) of the window at output position (oh, ow):
-  ``x_padded[n, c, oh*sh + i*dh, ow*sw + j*dw]``. As in Chainer v1 it loops only
-  over the kh*kw kernel offsets; each offset is one strided slice of the input.
+  ``x_padded[n, c, oh*sh + i*dh, ow*sw + j*dw]``. Every window is first a strided
+  *view* of the padded input (``sliding_window_view``, no copy); one copy then
+  lays the columns out contiguously.
 - :func:`col2im` is its adjoint: it sends every column entry back to the input
   position it came from, *adding* (``+=``) where windows overlap; the reference's
   "residuals arriving at the same place are summed".
 
 The algorithm (same signature as :mod:`.direct` and :mod:`.fft`), with
-``K = C*kh*kw`` and ``P = N*out_h*out_w``:
+``K = C*kh*kw`` and ``P = out_h*out_w``, one matrix product per example (the
+stacked ``np.matmul`` runs them in one call) so that every operand and result
+is already in NCHW order, with no transposes:
 
-- forward: ``Y (M, P) = W (M, K) @ cols (K, P)``;
-- dC/dx (P3): ``dcols (K, P) = W^T (K, M) @ delta (M, P)``, then col2im;
-- dC/dW (P4): ``dW (M, K) = delta (M, P) @ cols^T (P, K)``.
+- forward: ``Y[n] (M, P) = W (M, K) @ cols[n] (K, P)``;
+- dC/dx (P3): ``dcols[n] (K, P) = W^T (K, M) @ delta[n] (M, P)``, then col2im;
+- dC/dW (P4): ``dW (M, K) = sum_n delta[n] (M, P) @ cols[n]^T (P, K)``.
+
+A layer keeps the forward pass's ``cols`` for dC/dW (:func:`forward_columns`,
+:func:`backward_weight_columns`) instead of gathering them twice.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ._common import ConvGeometry, pad_input, pair, resolve_padding
 
@@ -72,14 +80,12 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride=1, padding=0, dilation=1,
         raise ValueError(f"im2col expected a 4-D input (N, C, H, W), got shape {x.shape}")
     (sh, sw), (dh, dw), pad4, out_h, out_w = _window_geometry(x.shape, kh, kw, stride, padding, dilation)
     xp = pad_input(x, pad4, pad_value)
-    N, C = x.shape[:2]
-    cols = np.empty((N, C, kh, kw, out_h, out_w), dtype=x.dtype)
-    for i in range(kh):
-        top = i * dh  # first row this kernel offset touches
-        for j in range(kw):
-            left = j * dw
-            cols[:, :, i, j] = xp[:, :, top:top + sh * (out_h - 1) + 1:sh,
-                                  left:left + sw * (out_w - 1) + 1:sw]
+    # views[n, c, r, s, a, b] = xp[n, c, r + a, s + b]: every (dilated-extent) window, no copy;
+    # keep every s-th window start and every d-th tap of each window.
+    KH, KW = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    views = sliding_window_view(xp, (KH, KW), axis=(2, 3))
+    views = views[:, :, :sh * (out_h - 1) + 1:sh, :sw * (out_w - 1) + 1:sw, ::dh, ::dw]
+    cols = np.ascontiguousarray(views.transpose(0, 1, 4, 5, 2, 3))  # the one copy
     return cols
 
 
@@ -126,17 +132,21 @@ def col2im(cols: np.ndarray, x_shape, stride=1, padding=0, dilation=1) -> np.nda
 
 # -- the algorithm ---------------------------------------------------------------------------
 
-def _cols_matrix(cols: np.ndarray) -> np.ndarray:
-    """(N, C, kh, kw, oh, ow) -> the column matrix (K, P) = (C*kh*kw, N*oh*ow)."""
-    N, C, kh, kw, oh, ow = cols.shape
-    return cols.transpose(1, 2, 3, 0, 4, 5).reshape(C * kh * kw, N * oh * ow)
+def columns(x: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """The columns of every example: (N, K, P) = (N, C*kh*kw, out_h*out_w)."""
+    cols = im2col(x, g.kh, g.kw, g.stride, g.padding, g.dilation)
+    return cols.reshape(g.N, g.C * g.kh * g.kw, g.out_h * g.out_w)
+
+
+def forward_columns(cols: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """y[n] (M, P) = W (M, K) @ cols[n] (K, P), shaped (N, M, out_h, out_w)."""
+    y = np.matmul(w.reshape(g.M, -1), cols)  # one GEMM per example, (N, M, P)
+    return y.reshape(g.y_shape)
 
 
 def forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """y (N, M, out_h, out_w) = W (M, K) @ cols (K, P), reshaped to NCHW."""
-    cols = im2col(x, g.kh, g.kw, g.stride, g.padding, g.dilation)
-    y = w.reshape(g.M, -1) @ _cols_matrix(cols)  # (M, N*oh*ow): the one GEMM
-    return np.ascontiguousarray(y.reshape(g.M, g.N, g.out_h, g.out_w).transpose(1, 0, 2, 3))
+    """y (N, M, out_h, out_w): the windows unrolled, then W @ cols."""
+    return forward_columns(columns(x, g), w, g)
 
 
 def backward_input(delta: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
@@ -145,16 +155,20 @@ def backward_input(delta: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndar
     col2im adds the shares of overlapping windows, which is the sum that the full
     correlation with the rotated kernel computes in :func:`.direct.backward_input`.
     """
-    delta_mat = delta.transpose(1, 0, 2, 3).reshape(g.M, -1)  # (M, P)
-    dcols = w.reshape(g.M, -1).T @ delta_mat  # (K, P)
-    dcols = dcols.reshape(g.C, g.kh, g.kw, g.N, g.out_h, g.out_w).transpose(3, 0, 1, 2, 4, 5)
+    delta_mat = delta.reshape(g.N, g.M, g.out_h * g.out_w)  # (N, M, P)
+    dcols = np.matmul(w.reshape(g.M, -1).T, delta_mat)  # (N, K, P)
+    dcols = dcols.reshape(g.N, g.C, g.kh, g.kw, g.out_h, g.out_w)
     return col2im(dcols, g.x_shape, g.stride, g.padding, g.dilation)
 
 
-def backward_weight(delta: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """P4 as a product: dC/dW (M, K) = delta (M, P) @ cols^T (P, K), the sum over every
-    window of residual times the input it saw (F1 with shared weights)."""
-    cols = im2col(x, g.kh, g.kw, g.stride, g.padding, g.dilation)
-    delta_mat = delta.transpose(1, 0, 2, 3).reshape(g.M, -1)  # (M, P)
-    dC_dW = delta_mat @ _cols_matrix(cols).T  # (M, K)
+def backward_weight_columns(delta: np.ndarray, cols: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """P4 from the forward pass's columns: dW (M, K) = sum_n delta[n] (M, P) @ cols[n]^T (P, K)."""
+    delta_mat = delta.reshape(g.N, g.M, g.out_h * g.out_w)
+    dC_dW = np.matmul(delta_mat, cols.transpose(0, 2, 1)).sum(axis=0)  # (M, K)
     return dC_dW.reshape(g.w_shape)
+
+
+def backward_weight(delta: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """P4 as a product: dC/dW (M, K) = sum over every window of residual times the
+    input it saw (F1 with shared weights), ``sum_n delta[n] @ cols[n]^T``."""
+    return backward_weight_columns(delta, columns(x, g), g)
