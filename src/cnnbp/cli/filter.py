@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 from .errors import CLIError
 
@@ -79,16 +78,13 @@ def _read(path: str):
         raise CLIError(f"cannot read image {path}: {reason}") from None
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _write_image(array, path: str) -> None:
+    """Encode ``array`` in the format of ``path``'s extension and write it atomically."""
+    import io
 
-
-def _write_atomic(array, path: str) -> None:
-    """Save through a temporary file in the same folder, then ``os.replace`` it into place,
-    so an interrupted run never leaves a half-written ``path``."""
     from PIL import Image
+
+    from .._files import atomic_write_bytes
 
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
@@ -96,23 +92,13 @@ def _write_atomic(array, path: str) -> None:
     ext = os.path.splitext(path)[1]
     fmt = Image.registered_extensions().get(ext.lower())
     if fmt is None:
-        raise CLIError(
-            f"cannot write {path}: unknown image extension {ext!r} (use e.g. .png)"
-        )
-    fd, tmp = tempfile.mkstemp(prefix=".cnnbp-filter-", suffix=ext, dir=folder)
+        raise CLIError(f"cannot write {path}: unknown image extension {ext!r} (use e.g. .png)")
+    buffer = io.BytesIO()
     try:
-        with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(array).save(fh, format=fmt)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, (OSError, ValueError)):
-            raise CLIError(f"cannot write {path}: {exc}") from None
-        raise
+        Image.fromarray(array).save(buffer, format=fmt)
+        atomic_write_bytes(path, buffer.getvalue())
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"cannot write {path}: {exc}") from None
 
 
 def run(args) -> int:
@@ -127,7 +113,7 @@ def run(args) -> int:
     kernel = _kernel(args)
     image = _read(args.image)
     result = apply(image, kernel, offset=OFFSETS.get(args.kernel, 0.0))
-    _write_atomic(result, args.output)
+    _write_image(result, args.output)
     kh, kw = kernel.shape
     print(f"wrote {args.output} ({image.shape[1]}x{image.shape[0]}, kernel {args.kernel} {kh}x{kw})")
     return 0

@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._files import make_temp
+from .._files import make_temp
 from .errors import DataError, DownloadError
 from .idx import open_maybe_gzip, read_idx
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import make_temp
+from .._files import atomic_write_bytes
 from .errors import DataError
 
 #: Magic number of a 1-D unsigned-byte IDX file (MNIST labels).
@@ -220,25 +220,6 @@ def gzip_bytes(data: bytes) -> bytes:
     with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=9, mtime=0) as gz:
         gz.write(data)
     return buf.getvalue()
-
-
-def atomic_write_bytes(path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and
-    :func:`os.replace`, so no reader ever sees a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = make_temp(path.parent, path.name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def write_idx(path, array, compress: bool | None = None) -> Path:

@@ -26,7 +26,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
+from .._files import atomic_write_bytes
 from .._version import __version__
 
 __all__ = [
@@ -54,44 +54,6 @@ _BIT_GENERATORS = {cls.__name__: cls for cls in (
 
 class CheckpointError(ValueError):
     """A checkpoint is missing, corrupted, truncated, or does not fit the model."""
-
-
-# -- atomic files ---------------------------------------------------------------------------
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` holds either its old content or all of ``data``.
-
-    The bytes go to a temporary file in the same directory, are flushed and fsync'ed,
-    then ``os.replace`` renames the file into place (atomic on POSIX and Windows)
-    and the directory is fsync'ed so the rename itself survives a power loss.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # e.g. Windows cannot open directories
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # -- RNG state --------------------------------------------------------------------------------

@@ -715,7 +715,7 @@ def build_report(model, image, label: int | None = None, history: Sequence[Mappi
 
 
 def _write_pngs(figures: Sequence[_Figure], png_dir) -> list[Path]:
-    from ..training.checkpoint import atomic_write_bytes
+    from .._files import atomic_write_bytes
 
     folder = Path(png_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -730,7 +730,7 @@ def _write_pngs(figures: Sequence[_Figure], png_dir) -> list[Path]:
 def write_report(path: str | os.PathLike, page: str) -> Path:
     """Write the page to ``path`` atomically (a temporary file in the same folder, then a
     rename), so an interrupted run never leaves a half-written report. Returns the path."""
-    from ..training.checkpoint import atomic_write_bytes
+    from .._files import atomic_write_bytes
 
     path = Path(path)
     if not path.parent.is_dir():
