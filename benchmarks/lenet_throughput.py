@@ -19,7 +19,8 @@ The two libraries are timed in alternation (cnnbp, PyTorch, cnnbp, ...), each
 round running enough steps to last about ``--round-time`` seconds, and the table
 reports the median over ``--repeats`` rounds: other processes on a shared
 machine then slow both alike. PyTorch gets the same number of threads as cnnbp
-(``torch.set_num_threads``), the BLAS thread count that threadpoolctl reports.
+(``torch.set_num_threads``): by default the larger of the BLAS pool
+(threadpoolctl) and numba's pool; ``--threads N`` sets all three to N.
 
 Peak memory: each library is run in a fresh subprocess per batch size, and the
 growth of the process's peak resident set (``resource.getrusage().ru_maxrss``)
@@ -30,7 +31,7 @@ step (NumPy registers its buffers with it) is shown as well.
 Usage::
 
     python benchmarks/lenet_throughput.py [--batches 1,32,128,256] [--repeats 7]
-        [--no-torch] [--no-memory] [--json FILE]
+        [--threads N] [--no-torch] [--no-memory] [--json FILE]
 
 Also reachable as ``cnnbp bench``.
 """
@@ -153,6 +154,7 @@ def time_round(fn, k: int) -> float:
 # -- memory: a fresh process per library and batch -------------------------------------
 def _memory_probe(library: str, n: int) -> None:
     """Child process: print the growth of ru_maxrss (KiB) over three training steps."""
+    set_threads(int(os.environ.get("CNNBP_BENCH_THREADS", "1")))
     model = build_cnnbp()
     x, t = batch(n)
     if library == "torch":
@@ -208,9 +210,27 @@ def cnnbp_threads() -> int:
     return max(counts) if counts else (os.cpu_count() or 1)
 
 
+def set_threads(n: int) -> None:
+    """Use n threads in cnnbp: the BLAS pool (through threadpoolctl) and numba's pool."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        set_threads.limits = threadpool_limits(n)  # kept alive for the whole run
+    except ImportError:
+        pass
+    from cnnbp.functional import _fast
+
+    if _fast.NUMBA_AVAILABLE:
+        import numba
+
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+
+
 def run(batches=BATCHES, repeats: int = 7, round_time: float = 0.25, use_torch: bool = True,
-        memory: bool = True) -> dict:
+        memory: bool = True, threads: int | None = None) -> dict:
     """Time both libraries; return a dict of results (the table is made by :func:`format_table`)."""
+    if threads:
+        set_threads(threads)
     torch = None
     if use_torch:
         try:
@@ -304,6 +324,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         help="comma-separated batch sizes (default 1,32,128,256)")
     parser.add_argument("--repeats", type=int, default=7, help="alternating rounds per figure")
     parser.add_argument("--round-time", type=float, default=0.25, help="seconds per round")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for cnnbp (BLAS and numba) and PyTorch (default: cnnbp's)")
     parser.add_argument("--no-torch", action="store_true", help="time cnnbp alone")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS subprocesses")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -318,7 +340,7 @@ def main(argv=None) -> int:
         return 0
     args = build_parser().parse_args(argv)
     info = run(tuple(int(b) for b in args.batches.split(",")), args.repeats, args.round_time,
-               not args.no_torch, not args.no_memory)
+               not args.no_torch, not args.no_memory, args.threads)
     print(format_table(info))
     if args.json:
         with open(args.json, "w") as f:

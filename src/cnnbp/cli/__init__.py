@@ -21,6 +21,7 @@ COMMANDS = [
     "explain",
     "gradcheck",
     "demo",
+    "bench",
 ]
 
 
