@@ -66,24 +66,40 @@ ALGORITHMS = ("direct", "im2col", "fft", "compiled", "auto")
 FFT_MIN_KERNEL = 7
 #: ... and the padded input has at least this many rows and columns.
 FFT_MIN_INPUT = 16
-#: With numba, "auto" uses the compiled loops for stride-1 undilated kernels up to this size.
-COMPILED_MAX_KERNEL = 11
+#: With numba, "auto" uses the compiled loops for stride-1 undilated kernels up to this size ...
+COMPILED_MAX_KERNEL = 9
+#: ... when each output map has at least this many positions (their inner loop runs over them).
+COMPILED_MIN_OUTPUT = 64
 
 
 def choose_algorithm(g: ConvGeometry, compiled: bool = False) -> str:
-    """The rule of ``algorithm="auto"``: "fft" for large kernels on large images, else "im2col".
+    """The rule of ``algorithm="auto"``: compiled loops, else FFT for large kernels, else im2col.
 
-    FFT when ``min(KH, KW) >= FFT_MIN_KERNEL`` (7; KH = dh*(kh-1)+1 is the dilated
-    kernel extent), ``min(H_p, W_p) >= FFT_MIN_INPUT`` (16; the padded input) and the
-    stride is 1 (a strided FFT convolution computes every output and throws most away).
-    Otherwise im2col: its cost grows with kh*kw, the FFT's only with the image size.
-    "direct" is never chosen: it is the reference, not a fast path.
+    With ``compiled=True`` (what "auto" passes when numba is installed and switched on):
+    "compiled" for stride 1, dilation 1, kernels up to ``COMPILED_MAX_KERNEL`` (9) and
+    output maps of at least ``COMPILED_MIN_OUTPUT`` (64) positions. Otherwise, and
+    always without numba, the NumPy rule: "fft" when ``min(KH, KW) >= FFT_MIN_KERNEL``
+    (7; KH = dh*(kh-1)+1 is the dilated kernel extent), ``min(H_p, W_p) >= FFT_MIN_INPUT``
+    (16; the padded input) and the stride is 1 (a strided FFT convolution computes every
+    output and throws most away); else "im2col", whose cost grows with kh*kw while the
+    FFT's grows only with the image. "direct" is never chosen: it is the reference.
 
-    Measured (float32, batch 32, one core, forward + dC/dx + dC/dW): with 5x5 kernels
-    on 32x32 the two tie; with 7x7 the FFT is 1.5-2x faster from 16x16 images up, and
-    with 11x11 on 64x64 about 6x. LeNet-5's 5x5 layers therefore use im2col.
+    Measured by ``benchmarks/conv_algorithms.py`` (float32, batch 4, 4 -> 8 maps, one
+    thread, forward + dC/dx + dC/dW, 2-core AMD EPYC shared with other jobs):
+
+    - FFT against im2col: with 3x3 and 5x5 kernels the FFT never wins up to 128x128
+      (5x5 on 128x128: 23 ms against 16 ms); from 7x7 it wins from 28x28 on (7x7 on
+      64x64: 5.6 against 7.7 ms; 11x11 on 64x64: 9.5 against 24.5 ms);
+    - FFT against the compiled loops: the compiled loops win for every kernel up to 9x9
+      (9x9 on 128x128: 27 against 30 ms); with 11x11 the FFT wins from about 48x48
+      (11x11 on 128x128: 36 against 48 ms);
+    - small outputs: LeNet-5's C5 (16 -> 120 maps, 5x5 input, a 1x1 output) at batch 128
+      takes 70 ms compiled and 1.8 ms with im2col (one GEMM), hence the 64-position floor;
+      C1 (1 -> 6, 28x28 padded by 2) takes 4.6 ms compiled against 17.6 ms with im2col,
+      C3 (6 -> 16, 14x14) 13.4 against 16.0 ms.
     """
-    if compiled and _compiled.supports(g) and max(g.kh, g.kw) <= COMPILED_MAX_KERNEL:
+    if (compiled and _compiled.supports(g) and max(g.kh, g.kw) <= COMPILED_MAX_KERNEL
+            and g.out_h * g.out_w >= COMPILED_MIN_OUTPUT):
         return "compiled"
     top, bottom, left, right = g.padding
     KH = g.dilation[0] * (g.kh - 1) + 1

@@ -161,10 +161,25 @@ def backward_input(delta: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndar
     return col2im(dcols, g.x_shape, g.stride, g.padding, g.dilation)
 
 
+#: At most this many output positions per example, dC/dW folds the batch into one GEMM.
+FOLD_MAX_POSITIONS = 16
+
+
 def backward_weight_columns(delta: np.ndarray, cols: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """P4 from the forward pass's columns: dW (M, K) = sum_n delta[n] (M, P) @ cols[n]^T (P, K)."""
-    delta_mat = delta.reshape(g.N, g.M, g.out_h * g.out_w)
-    dC_dW = np.matmul(delta_mat, cols.transpose(0, 2, 1)).sum(axis=0)  # (M, K)
+    """P4 from the forward pass's columns: dW (M, K) = sum_n delta[n] (M, P) @ cols[n]^T (P, K).
+
+    With few output positions (P <= FOLD_MAX_POSITIONS, e.g. LeNet's C5, 1x1) the N
+    products would be tiny, so the batch is folded into one product
+    ``(M, N*P) @ (N*P, K)`` instead (measured at batch 128: 0.15 ms against 15 ms for C5;
+    for C3's P = 100 the per-example products are 2.5x faster).
+    """
+    P = g.out_h * g.out_w
+    delta_mat = delta.reshape(g.N, g.M, P)
+    if P <= FOLD_MAX_POSITIONS:
+        rows = delta_mat.transpose(1, 0, 2).reshape(g.M, g.N * P)  # (M, N*P)
+        dC_dW = rows @ cols.transpose(0, 2, 1).reshape(g.N * P, -1)  # (M, K)
+    else:
+        dC_dW = np.matmul(delta_mat, cols.transpose(0, 2, 1)).sum(axis=0)  # (M, K)
     return dC_dW.reshape(g.w_shape)
 
 
