@@ -31,7 +31,10 @@ step (NumPy registers its buffers with it) is shown as well.
 Usage::
 
     python benchmarks/lenet_throughput.py [--batches 1,32,128,256] [--repeats 7]
-        [--threads N] [--no-torch] [--no-memory] [--json FILE]
+        [--threads N] [--no-torch] [--no-memory] [--json FILE] [--profile BATCH]
+
+``--profile BATCH`` prints, instead of the table, where a cnnbp training step's
+time goes: cProfile over 20 steps at that batch size, sorted by own time.
 
 Also reachable as ``cnnbp bench``.
 """
@@ -318,6 +321,28 @@ def format_table(info: dict) -> str:
     return "\n".join(lines)
 
 
+def profile(n: int, steps: int = 20, top: int = 18) -> str:
+    """cProfile of ``steps`` cnnbp training steps at batch n: the functions with the most own time."""
+    import cProfile
+    import io
+    import pstats
+
+    step, _ = cnnbp_stepper(build_cnnbp(), *batch(n))
+    for _ in range(3):
+        step()
+    prof = cProfile.Profile()
+    start = time.perf_counter()
+    prof.enable()
+    for _ in range(steps):
+        step()
+    prof.disable()
+    wall = time.perf_counter() - start
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(top)
+    return (f"cProfile of {steps} training steps at batch {n} ({wall / steps * 1e3:.1f} ms per "
+            f"step under the profiler)\n" + out.getvalue())
+
+
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     parser = parser or argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", default=",".join(map(str, BATCHES)),
@@ -329,6 +354,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--no-torch", action="store_true", help="time cnnbp alone")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS subprocesses")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--profile", type=int, metavar="BATCH",
+                        help="print a cProfile of cnnbp training steps at this batch size instead")
     return parser
 
 
@@ -339,6 +366,11 @@ def main(argv=None) -> int:
         _memory_probe(argv[1], int(argv[2]))
         return 0
     args = build_parser().parse_args(argv)
+    if args.profile:
+        if args.threads:
+            set_threads(args.threads)
+        print(profile(args.profile))
+        return 0
     info = run(tuple(int(b) for b in args.batches.split(",")), args.repeats, args.round_time,
                not args.no_torch, not args.no_memory, args.threads)
     print(format_table(info))

@@ -183,8 +183,9 @@ class Conv2d(Layer):
         w = self._param_dtype(x, "weight")
         if self._algorithm_used == "compiled":
             delta = np.ascontiguousarray(delta, dtype=x.dtype)
-            dC_dx = _compiled.backward_input(delta, w, g, self._live)  # P3
-            self.weight.grad += _compiled.backward_weight_flat(delta, self._saved, g, self._live)  # P4
+            ef = _compiled.spread_delta(delta, g)  # laid out once for P3 and P4
+            dC_dx = _compiled.backward_input(delta, w, g, self._live, ef)  # P3
+            self.weight.grad += _compiled.backward_weight_flat(delta, self._saved, g, self._live, ef)  # P4
         elif self._algorithm_used == "im2col":
             delta = delta.astype(x.dtype, copy=False)
             dC_dx = _im2col.backward_input(delta, mask_kernels(w, self.connections), g)  # P3

@@ -256,7 +256,8 @@ def conv2d_backward_bias(delta) -> np.ndarray:
     delta = check_float(delta, "delta")
     if delta.ndim != 4:
         raise ValueError(f"delta must be 4-D (N, M, H_out, W_out), got shape {delta.shape}")
-    return delta.sum(axis=(0, 2, 3))
+    # Sum each map's positions (contiguous), then the batch: faster than axis=(0, 2, 3).
+    return delta.reshape(delta.shape[0], delta.shape[1], -1).sum(axis=2).sum(axis=0)
 
 
 def conv2d_backward(delta, x, w, bias: bool = True, stride=1, padding=0, dilation=1,

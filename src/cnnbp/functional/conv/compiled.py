@@ -34,6 +34,8 @@ thread, so the result does not depend on how threads are scheduled.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import _fast
@@ -127,10 +129,11 @@ def _spread_kernel(delta, Wp, start, length, ef):
 
 
 @jit(parallel=True)
-def _backward_weight_kernel(ef, xf, live, Wp, L, bounds, zero, partial):
+def _backward_weight_kernel(ef, start, xf, live, Wp, L, bounds, zero, partial):
     """P4: partial[t, m, c, i, j] = sum over the t-th chunk of the batch of
-    sum_{q < L} ef[n, m, q] xf[n, c, q + i*Wp + j]; ``zero`` is 0 in the arrays' dtype.
-    Four taps (i, j), (i, j+1), ... share each load of the residual."""
+    sum_{q < L} e[n, m, q] xf[n, c, q + i*Wp + j], with e[n, m, q] = ef[n, m, start + q];
+    ``zero`` is 0 in the arrays' dtype. Four taps (i, j), (i, j+1), ... share each
+    load of the residual."""
     M, C = ef.shape[1], xf.shape[1]
     kh, kw = partial.shape[3], partial.shape[4]
     for t in prange(bounds.shape[0] - 1):
@@ -138,7 +141,7 @@ def _backward_weight_kernel(ef, xf, live, Wp, L, bounds, zero, partial):
         part[:] = 0
         for n in range(bounds[t], bounds[t + 1]):
             for m in range(M):
-                e = ef[n, m, :L]
+                e = ef[n, m, start:start + L]
                 for c in range(C):
                     if not live[m, c]:
                         continue
@@ -172,6 +175,17 @@ def _backward_weight_kernel(ef, xf, live, Wp, L, bounds, zero, partial):
                             j += 1
 
 
+@functools.lru_cache(maxsize=64)
+def _tap_offsets(S: int, kh: int, kw: int, map_stride: int, Wp: int, rotate: bool) -> np.ndarray:
+    """Offsets of every tap (s, i, j) in row-major order, (S*kh*kw,) int64 (see :func:`_taps`)."""
+    i = np.arange(kh)[:, None]
+    j = np.arange(kw)[None, :]
+    within = (kh - 1 - i) * Wp + (kw - 1 - j) if rotate else i * Wp + j
+    offsets = (np.arange(S)[:, None, None] * map_stride + within).reshape(-1).astype(np.int64)
+    offsets.flags.writeable = False
+    return offsets
+
+
 def _taps(w: np.ndarray, live: np.ndarray, map_stride: int, Wp: int, rotate: bool):
     """Tap tables for :func:`_correlate_kernel`, one row per output map k.
 
@@ -180,24 +194,25 @@ def _taps(w: np.ndarray, live: np.ndarray, map_stride: int, Wp: int, rotate: boo
     P3 (rotate True), k = c: tap (m, i, j) reads residual map m at offset
     ``m*map_stride + (kh-1-i)*Wp + (kw-1-j)`` (the 180-degree rotation) with weight w[m, c, i, j].
     Unconnected kernels (``live[m, c]`` False) get no taps.
+
+    Returns ``(offsets (K, T) int64, weights (K, T), counts (K,) int64)``; row k's
+    first counts[k] taps are its live ones.
     """
     M, C, kh, kw = w.shape
-    i = np.arange(kh)[:, None]
-    j = np.arange(kw)[None, :]
     if rotate:
         w = w.transpose(1, 0, 2, 3)  # (C, M, kh, kw): one row per input map
         live = live.T
-        within = (kh - 1 - i) * Wp + (kw - 1 - j)
-    else:
-        within = i * Wp + j
     K, S = w.shape[:2]
-    offsets = (np.arange(S)[:, None, None] * map_stride + within).reshape(1, S * kh * kw)
+    offsets = _tap_offsets(S, kh, kw, map_stride, Wp, rotate)
+    weights = np.ascontiguousarray(w.reshape(K, S * kh * kw))
+    if live.all():  # every tap of every row: the same offsets for each row
+        counts = np.full(K, S * kh * kw, dtype=np.int64)
+        return np.broadcast_to(offsets, (K, offsets.size)), weights, counts
     keep = np.repeat(live, kh * kw, axis=1)  # (K, S*kh*kw)
     counts = keep.sum(axis=1).astype(np.int64)
     order = np.argsort(~keep, axis=1, kind="stable")  # live taps first, in order
-    offsets = np.ascontiguousarray(np.take_along_axis(np.broadcast_to(offsets, keep.shape), order, 1),
-                                   dtype=np.int64)
-    weights = np.ascontiguousarray(np.take_along_axis(w.reshape(K, -1), order, 1))
+    offsets = np.take_along_axis(np.broadcast_to(offsets, keep.shape), order, 1)
+    weights = np.ascontiguousarray(np.take_along_axis(weights, order, 1))
     return offsets, weights, counts
 
 
@@ -248,46 +263,61 @@ def forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry,
     return forward_flat(flat_input(x, g), w, None, g, live)
 
 
+def spread_delta(delta: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """The residual laid out for both backward passes: (N, M*length), one block per map.
+
+    Block m holds ``Z = (kh-1)*Wp + (kw-1)`` zeros, then delta[n, m] with rows of length
+    Wp (zeros in the scratch columns), then zeros up to ``length = Z + Hp*Wp``.
+    """
+    top, bottom, left, right = g.padding
+    Hp, Wp = g.H + top + bottom, g.W + left + right
+    Z = (g.kh - 1) * Wp + (g.kw - 1)
+    length = Z + Hp * Wp
+    ef = np.empty((g.N, g.M * length), dtype=delta.dtype)
+    _spread_kernel(np.ascontiguousarray(delta), Wp, Z, length, ef)
+    return ef
+
+
 def backward_input(delta: np.ndarray, w: np.ndarray, g: ConvGeometry,
-                   live: np.ndarray | None = None) -> np.ndarray:
+                   live: np.ndarray | None = None, ef: np.ndarray | None = None) -> np.ndarray:
     """P3, dC/dx (N, C, H, W): the full correlation of delta with rot180(w).
 
-    delta is laid out with rows of length Wp after ``Z = (kh-1)*Wp + (kw-1)`` zeros,
-    so ``dxf[c, r] = sum_{m,i,j} w[m,c,i,j] * e[m, r - i*Wp - j]`` reads it at the
+    delta is laid out with rows of length Wp after ``Z = (kh-1)*Wp + (kw-1)`` zeros
+    (:func:`spread_delta`; pass ``ef`` to reuse one), so
+    ``dxf[c, r] = sum_{m,i,j} w[m,c,i,j] * e[m, r - i*Wp - j]`` reads it at the
     non-negative offset ``Z - i*Wp - j``; the padding rows and columns are not kept.
     """
     _check(g)
     top, bottom, left, right = g.padding
     dtype = delta.dtype
-    Hp, Wp = g.H + top + bottom, g.W + left + right
+    Wp = g.W + left + right
     live = live_kernels(g, None) if live is None else live
-    Z = (g.kh - 1) * Wp + (g.kw - 1)
-    length = Z + Hp * Wp  # every read of the accumulator's Hp*Wp positions stays inside
-    ef = np.empty((g.N, g.M * length), dtype=dtype)
-    _spread_kernel(np.ascontiguousarray(delta), Wp, Z, length, ef)
-    offsets, weights, counts = _taps(w.astype(dtype, copy=False), live, length, Wp, rotate=True)
+    ef = spread_delta(delta, g) if ef is None else ef
+    offsets, weights, counts = _taps(w.astype(dtype, copy=False), live, ef.shape[1] // g.M, Wp,
+                                     rotate=True)
     dx = np.empty(g.x_shape, dtype=dtype)
     _correlate_kernel(ef, offsets, weights, counts, np.zeros(g.C, dtype=dtype), Wp, top, left, dx)
     return dx
 
 
 def backward_weight_flat(delta: np.ndarray, xf: np.ndarray, g: ConvGeometry,
-                         live: np.ndarray | None = None) -> np.ndarray:
+                         live: np.ndarray | None = None, ef: np.ndarray | None = None) -> np.ndarray:
     """P4, dC/dW (M, C, kh, kw) summed over the batch, from the flattened input.
 
     ``live`` (M, C) bool: kernels to compute (others get exactly 0); all by default.
+    ``ef``: the residual laid out by :func:`spread_delta`, to reuse the one of P3.
     """
     _check(g)
     dtype = delta.dtype
     Wp = g.W + g.padding[2] + g.padding[3]
     L = (g.out_h - 1) * Wp + g.out_w
+    Z = (g.kh - 1) * Wp + (g.kw - 1)
     live = live_kernels(g, None) if live is None else live
-    ef = np.empty((g.N, g.M * L), dtype=dtype)
-    _spread_kernel(np.ascontiguousarray(delta), Wp, 0, L, ef)
+    ef = spread_delta(delta, g) if ef is None else ef
     T = max(1, min(g.N, _fast.num_threads()))
     bounds = np.linspace(0, g.N, T + 1).astype(np.int64)
     partial = np.empty((T, g.M, g.C, g.kh, g.kw), dtype=dtype)
-    _backward_weight_kernel(ef.reshape(g.N, g.M, L), xf.astype(dtype, copy=False), live, Wp, L,
+    _backward_weight_kernel(ef.reshape(g.N, g.M, -1), Z, xf.astype(dtype, copy=False), live, Wp, L,
                             bounds, dtype.type(0), partial)
     return partial.sum(axis=0) if T > 1 else partial[0]
 
