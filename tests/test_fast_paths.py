@@ -263,3 +263,18 @@ def test_tile_max_pool_takes_the_first_nan_as_argmax_does():
     y_ref, a_ref = P.max_pool2d(x, 2, return_argmax=True, _general=True)
     np.testing.assert_array_equal(a, a_ref)
     np.testing.assert_array_equal(np.isnan(y), np.isnan(y_ref))
+
+
+# -- activations ---------------------------------------------------------------------------
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_tanh_backward_matches_numpy(dtype):
+    from cnnbp.functional import activations as A
+
+    rng = np.random.default_rng(8)
+    delta = rng.normal(size=(4, 3, 20, 20)).astype(dtype)
+    y = np.tanh(rng.normal(size=delta.shape)).astype(dtype)
+    assert delta.size >= A._FUSED_MIN_SIZE
+    got = A.tanh_backward(delta, y)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, delta * (1 - y * y), **_tol(dtype))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _fast
+
 SCALED_TANH_A = 1.7159
 SCALED_TANH_S = 2.0 / 3.0
 
@@ -30,8 +32,28 @@ def tanh(x: np.ndarray) -> np.ndarray:
     return np.tanh(x)
 
 
+@_fast.jit
+def _tanh_backward_kernel(delta, y, out):
+    """out = delta * (1 - y*y), one pass over flat arrays (NumPy's expression makes three)."""
+    for k in range(out.size):
+        out[k] = delta[k] * (1 - y[k] * y[k])
+
+
+#: Arrays at least this large take the compiled single pass (when numba is there).
+_FUSED_MIN_SIZE = 4096
+
+
 def tanh_backward(delta: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``delta * (1 - y^2)`` where ``y = tanh(x)``."""
+    """``delta * (1 - y^2)`` where ``y = tanh(x)``.
+
+    With numba, large same-dtype contiguous arrays take one compiled pass instead of
+    NumPy's three (and two temporaries); tests check both give the same numbers.
+    """
+    if (_fast.available() and delta.size >= _FUSED_MIN_SIZE and delta.shape == y.shape
+            and delta.dtype == y.dtype and delta.flags.c_contiguous and y.flags.c_contiguous):
+        out = np.empty_like(delta)
+        _tanh_backward_kernel(delta.reshape(-1), y.reshape(-1), out.reshape(-1))
+        return out
     return delta * (1 - y * y)
 
 

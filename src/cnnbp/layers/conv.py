@@ -124,6 +124,9 @@ class Conv2d(Layer):
         self._algorithm_used: str | None = None
         self._fft_cache = KernelTransformCache()
         self._geometry_cache: tuple = (None, None)
+        # Internal work arrays of the compiled route, reused while the shapes repeat
+        # (never an array this layer returns).
+        self._scratch: dict[str, np.ndarray] = {}
         # (M, C) bool, the kernels the compiled loops compute
         self._live = _compiled.live_kernels(
             geometry((1, self.in_channels, kh, kw), shape, 1, 0, 1), self.connections)
@@ -164,7 +167,8 @@ class Conv2d(Layer):
         self._saved = None
         if self._algorithm_used == "compiled":
             # The padded, row-flattened input is kept for dC/dW; unconnected kernels are skipped.
-            self._saved = _compiled.flat_input(x, g)
+            self._saved = _compiled.flat_input(x, g, reuse=self._scratch.get("xf"))
+            self._scratch["xf"] = self._saved
             return _compiled.forward_flat(self._saved, w, b, g, self._live)
         if self._algorithm_used == "im2col":
             # The columns are kept: dC/dW (P4) is a product with the same columns.
@@ -183,7 +187,8 @@ class Conv2d(Layer):
         w = self._param_dtype(x, "weight")
         if self._algorithm_used == "compiled":
             delta = np.ascontiguousarray(delta, dtype=x.dtype)
-            ef = _compiled.spread_delta(delta, g)  # laid out once for P3 and P4
+            # laid out once for P3 and P4, in a buffer kept from step to step
+            ef = self._scratch["ef"] = _compiled.spread_delta(delta, g, reuse=self._scratch.get("ef"))
             dC_dx = _compiled.backward_input(delta, w, g, self._live, ef)  # P3
             self.weight.grad += _compiled.backward_weight_flat(delta, self._saved, g, self._live, ef)  # P4
         elif self._algorithm_used == "im2col":

@@ -217,19 +217,24 @@ def _taps(w: np.ndarray, live: np.ndarray, map_stride: int, Wp: int, rotate: boo
 
 
 # -- the algorithm (same signature as .direct, .im2col, .fft) --------------------------------
-def flat_input(x: np.ndarray, g: ConvGeometry) -> np.ndarray:
+def flat_input(x: np.ndarray, g: ConvGeometry, reuse: np.ndarray | None = None) -> np.ndarray:
     """The zero-padded input with rows flattened: (N, C, Hp*Wp), C-contiguous.
 
-    No copy when there is no padding and x is contiguous. A layer keeps this from
-    the forward pass for dC/dW.
+    No copy when there is no padding and x is contiguous. ``reuse``: an array that an
+    earlier call returned for the same geometry and dtype (its border is still zero);
+    it is filled again instead of allocating. A layer keeps the result for dC/dW.
     """
     top, bottom, left, right = g.padding
     Hp, Wp = g.H + top + bottom, g.W + left + right
     if top == bottom == left == right == 0:
         return np.ascontiguousarray(x).reshape(g.N, g.C, Hp * Wp)
-    xp = np.zeros((g.N, g.C, Hp, Wp), dtype=x.dtype)
-    xp[:, :, top:top + g.H, left:left + g.W] = x
-    return xp.reshape(g.N, g.C, Hp * Wp)
+    shape = (g.N, g.C, Hp * Wp)
+    if reuse is not None and reuse.shape == shape and reuse.dtype == x.dtype:
+        xf = reuse
+    else:
+        xf = np.zeros(shape, dtype=x.dtype)
+    xf.reshape(g.N, g.C, Hp, Wp)[:, :, top:top + g.H, left:left + g.W] = x
+    return xf
 
 
 def live_kernels(g: ConvGeometry, connections: np.ndarray | None) -> np.ndarray:
@@ -263,17 +268,22 @@ def forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry,
     return forward_flat(flat_input(x, g), w, None, g, live)
 
 
-def spread_delta(delta: np.ndarray, g: ConvGeometry) -> np.ndarray:
+def spread_delta(delta: np.ndarray, g: ConvGeometry, reuse: np.ndarray | None = None) -> np.ndarray:
     """The residual laid out for both backward passes: (N, M*length), one block per map.
 
     Block m holds ``Z = (kh-1)*Wp + (kw-1)`` zeros, then delta[n, m] with rows of length
     Wp (zeros in the scratch columns), then zeros up to ``length = Z + Hp*Wp``.
+    ``reuse``: an array of that shape and dtype to overwrite instead of allocating.
     """
     top, bottom, left, right = g.padding
     Hp, Wp = g.H + top + bottom, g.W + left + right
     Z = (g.kh - 1) * Wp + (g.kw - 1)
     length = Z + Hp * Wp
-    ef = np.empty((g.N, g.M * length), dtype=delta.dtype)
+    shape = (g.N, g.M * length)
+    if reuse is not None and reuse.shape == shape and reuse.dtype == delta.dtype:
+        ef = reuse
+    else:
+        ef = np.empty(shape, dtype=delta.dtype)
     _spread_kernel(np.ascontiguousarray(delta), Wp, Z, length, ef)
     return ef
 
