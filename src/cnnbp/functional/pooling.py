@@ -295,7 +295,9 @@ def avg_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0) -> np.ndarray
     Shape: (N, C, H, W) -> (N, C, H_out, W_out).
     """
     k = pair(kernel_size, "kernel_size", 1)
-    return window_sum(x, k, stride, padding) / x.dtype.type(k[0] * k[1])
+    y = window_sum(x, k, stride, padding)  # a new array: divide it in place
+    y /= y.dtype.type(k[0] * k[1])
+    return y
 
 
 def avg_pool2d_backward(delta: np.ndarray, x_shape, kernel_size, stride=None,
@@ -308,7 +310,9 @@ def avg_pool2d_backward(delta: np.ndarray, x_shape, kernel_size, stride=None,
     Shape: delta (N, C, H_out, W_out) -> dC/dx (N, C, H, W).
     """
     k = pair(kernel_size, "kernel_size", 1)
-    return window_sum_backward(delta, x_shape, k, stride, padding) / delta.dtype.type(k[0] * k[1])
+    dx = window_sum_backward(delta, x_shape, k, stride, padding)  # a new array
+    dx /= dx.dtype.type(k[0] * k[1])
+    return dx
 
 
 # -- LP (square) pooling --------------------------------------------------------------

@@ -124,7 +124,7 @@ class Conv2d(Layer):
         self._algorithm_used: str | None = None
         self._fft_cache = KernelTransformCache()
         self._geometry_cache: tuple = (None, None)
-        # Internal work arrays of the compiled route, reused while the shapes repeat
+        # Internal work arrays (columns, padded input, laid-out delta), reused while the shapes repeat
         # (never an array this layer returns).
         self._scratch: dict[str, np.ndarray] = {}
         # (M, C) bool, the kernels the compiled loops compute
@@ -172,7 +172,7 @@ class Conv2d(Layer):
             return _compiled.forward_flat(self._saved, w, b, g, self._live)
         if self._algorithm_used == "im2col":
             # The columns are kept: dC/dW (P4) is a product with the same columns.
-            self._saved = _im2col.columns(x, g)
+            self._saved = self._scratch["cols"] = _im2col.columns(x, g, reuse=self._scratch.get("cols"))
             y = _im2col.forward_columns(self._saved, mask_kernels(w, self.connections), g)
             if b is not None:
                 y += b[None, :, None, None]

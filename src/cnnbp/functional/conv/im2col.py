@@ -132,10 +132,21 @@ def col2im(cols: np.ndarray, x_shape, stride=1, padding=0, dilation=1) -> np.nda
 
 # -- the algorithm ---------------------------------------------------------------------------
 
-def columns(x: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """The columns of every example: (N, K, P) = (N, C*kh*kw, out_h*out_w)."""
-    cols = im2col(x, g.kh, g.kw, g.stride, g.padding, g.dilation)
-    return cols.reshape(g.N, g.C * g.kh * g.kw, g.out_h * g.out_w)
+def columns(x: np.ndarray, g: ConvGeometry, reuse: np.ndarray | None = None) -> np.ndarray:
+    """The columns of every example: (N, K, P) = (N, C*kh*kw, out_h*out_w).
+
+    ``reuse``: an array of that shape and dtype to fill instead of allocating one.
+    """
+    shape = (g.N, g.C * g.kh * g.kw, g.out_h * g.out_w)
+    if reuse is None or reuse.shape != shape or reuse.dtype != x.dtype:
+        return im2col(x, g.kh, g.kw, g.stride, g.padding, g.dilation).reshape(shape)
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    xp = pad_input(x, g.padding)
+    KH, KW = dh * (g.kh - 1) + 1, dw * (g.kw - 1) + 1
+    views = sliding_window_view(xp, (KH, KW), axis=(2, 3))
+    views = views[:, :, :sh * (g.out_h - 1) + 1:sh, :sw * (g.out_w - 1) + 1:sw, ::dh, ::dw]
+    np.copyto(reuse.reshape(g.N, g.C, g.kh, g.kw, g.out_h, g.out_w), views.transpose(0, 1, 4, 5, 2, 3))
+    return reuse
 
 
 def forward_columns(cols: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
