@@ -200,6 +200,22 @@ def test_conv2d_layer_im2col_route_matches_direct(connections, padding):
     _check_layer_routes("im2col", connections, padding)
 
 
+@pytest.mark.parametrize("algorithm", ["im2col", "auto"])
+def test_conv2d_layer_with_a_one_by_one_output_keeps_the_input_intact(algorithm):
+    # A window as large as the input (LeNet's C5): the columns are a view of x.
+    rng = np.random.default_rng(9)
+    fast = layers.Conv2d(3, 5, (7, 6), algorithm=algorithm, rng=0, dtype=np.float64)
+    ref = layers.Conv2d(3, 5, (7, 6), algorithm="direct", rng=0, dtype=np.float64)
+    for _ in range(2):
+        x = rng.normal(size=(4, 3, 7, 6))
+        x_copy = x.copy()
+        np.testing.assert_allclose(fast.forward(x), ref.forward(x), atol=1e-10)
+        delta = rng.normal(size=(4, 5, 1, 1))
+        np.testing.assert_allclose(fast.backward(delta), ref.backward(delta), atol=1e-10)
+        np.testing.assert_array_equal(x, x_copy)
+    np.testing.assert_allclose(fast.weight.grad, ref.weight.grad, atol=1e-10)
+
+
 @pytest.mark.parametrize("connections", [None, TABLE])
 def test_conv2d_layer_auto_without_numba_matches_direct(numpy_only, connections):
     _check_layer_routes("auto", connections)
@@ -225,7 +241,8 @@ def test_im2col_views_match_the_definition(stride, padding, dilation):
 
 
 # -- pooling over tiles ----------------------------------------------------------------------
-POOL_SHAPES = [((2, 3, 8, 8), 2), ((1, 2, 9, 7), 2), ((2, 1, 6, 9), (3, 2)), ((1, 1, 5, 5), 5)]
+POOL_SHAPES = [((2, 3, 8, 8), 2), ((1, 2, 9, 7), 2), ((2, 1, 6, 9), (3, 2)), ((1, 1, 5, 5), 5),
+               ((1, 2, 8, 8), 3)]
 
 
 @pytest.mark.parametrize("shape, k", POOL_SHAPES)
@@ -256,13 +273,28 @@ def test_tile_max_pool_matches_general_with_ties(shape, k):
                                   P.max_pool2d_backward(delta, a_ref, shape, k, _general=True))
 
 
-def test_tile_max_pool_takes_the_first_nan_as_argmax_does():
-    x = np.array([[[[1.0, np.nan], [np.nan, 5.0]], [[np.nan, 2.0], [3.0, 4.0]]]])
-    x = x.reshape(1, 1, 2, 4)[:, :, :, [0, 1, 2, 3]]
+def _check_tile_max_nan():
+    x = np.array([[[[1.0, np.nan, np.nan, 2.0],
+                    [np.nan, 5.0, 3.0, 4.0]]]])
     y, a = P.max_pool2d(x, 2, return_argmax=True)
     y_ref, a_ref = P.max_pool2d(x, 2, return_argmax=True, _general=True)
     np.testing.assert_array_equal(a, a_ref)
+    np.testing.assert_array_equal(a, [[[[1, 0]]]])
     np.testing.assert_array_equal(np.isnan(y), np.isnan(y_ref))
+
+
+def test_tile_max_pool_takes_the_first_nan_as_argmax_does(numpy_only):
+    _check_tile_max_nan()
+
+
+@needs_numba
+def test_compiled_tile_max_pool_takes_the_first_nan_as_argmax_does():
+    _check_tile_max_nan()
+
+
+@pytest.mark.parametrize("shape, k", POOL_SHAPES)
+def test_numpy_tile_max_pool_matches_general(numpy_only, shape, k):
+    test_tile_max_pool_matches_general_with_ties(shape, k)
 
 
 # -- activations ---------------------------------------------------------------------------

@@ -58,16 +58,17 @@ def describe() -> str:
     return f"numba {numba.__version__} kernels, {numba.get_num_threads()} threads"
 
 
-def jit(fn=None, *, parallel: bool = False):
+def jit(fn=None, *, parallel: bool = False, fastmath: bool = True):
     """``numba.njit`` with cnnbp's options (cached on disk, fastmath, no GIL).
 
+    ``fastmath=False`` for kernels that must see NaN (fastmath assumes there is none).
     Without numba it returns the function unchanged, so a module can define its
     kernels unconditionally (they are then only called by tests, if at all).
     """
     def wrap(f):
         if not NUMBA_AVAILABLE:
             return f
-        return numba.njit(parallel=parallel, nogil=True, fastmath=True, cache=True)(f)
+        return numba.njit(parallel=parallel, nogil=True, fastmath=fastmath, cache=True)(f)
 
     return wrap(fn) if fn is not None else wrap
 

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _fast
 from .conv._common import check_float, conv_output_size, pair
 from .conv.im2col import col2im, im2col
 
@@ -231,31 +232,71 @@ def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, return_argmax
     return (y, argmax) if return_argmax else y
 
 
+@_fast.jit(parallel=True, fastmath=False)
+def _tile_max_kernel(x, kh, kw, y, argmax):
+    """Compiled max pooling over tiles, one pass: the same comparisons as :func:`_tile_max`."""
+    N, C, OH, OW = y.shape
+    for n in _fast.prange(N):
+        for c in range(C):
+            for p in range(OH):
+                for q in range(OW):
+                    best = x[n, c, p * kh, q * kw]
+                    idx = 0
+                    for i in range(kh):
+                        for j in range(kw):
+                            v = x[n, c, p * kh + i, q * kw + j]
+                            # strictly larger (ties keep the first), or the first NaN
+                            if v > best or (v != v and best == best):
+                                best = v
+                                idx = i * kw + j
+                    y[n, c, p, q] = best
+                    argmax[n, c, p, q] = idx
+
+
+@_fast.jit(parallel=True)
+def _tile_max_backward_kernel(delta, argmax, kh, kw, dx):
+    """dx (zeroed) gets each residual at the position its tile sampled."""
+    N, C, OH, OW = delta.shape
+    for n in _fast.prange(N):
+        for c in range(C):
+            for p in range(OH):
+                for q in range(OW):
+                    a = argmax[n, c, p, q]
+                    dx[n, c, p * kh + a // kw, q * kw + a % kw] = delta[n, c, p, q]
+
+
 def _tile_max(x: np.ndarray, k, out_hw):
     """Max pooling over tiles: compare the kh*kw slices in window order.
 
     A later position replaces the running maximum only when strictly larger, so
     ties keep the first maximum (the tie rule). NaN behaves as in ``np.argmax``
-    (the general path): the first NaN of a window wins and is kept.
+    (the general path): the first NaN of a window wins and is kept. With numba,
+    one compiled pass does the same comparisons.
 
     Returns ``(y, argmax)``, both (N, C, H_out, W_out); argmax is ``i*kw + j``.
     """
+    if _fast.available():
+        y = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
+        argmax = np.empty(y.shape, dtype=np.intp)
+        _tile_max_kernel(np.ascontiguousarray(x), k[0], k[1], y, argmax)
+        return y, argmax
     t = _tiles(x, k, out_hw)
     y = t[:, :, :, 0, :, 0].copy()
     argmax = np.zeros(y.shape, dtype=np.intp)
-    seen_nan = np.isnan(y)
+    has_nan = bool(np.isnan(x).any())
+    seen_nan = np.isnan(y) if has_nan else None
     for i in range(k[0]):
         for j in range(k[1]):
             if i == 0 and j == 0:
                 continue
             cand = t[:, :, :, i, :, j]
             better = cand > y
-            cand_nan = np.isnan(cand)
-            if cand_nan.any() or seen_nan.any():
-                better = (better & ~seen_nan) | (cand_nan & ~seen_nan)
+            if has_nan:
+                cand_nan = np.isnan(cand)
+                better = (better | cand_nan) & ~seen_nan
                 seen_nan |= cand_nan
             np.copyto(y, cand, where=better)
-            argmax[better] = i * k[1] + j
+            np.copyto(argmax, i * k[1] + j, where=better)
     return y, argmax
 
 
@@ -275,6 +316,10 @@ def max_pool2d_backward(delta: np.ndarray, argmax: np.ndarray, x_shape, kernel_s
     if _tiling(k, s, p) and not _general:
         # Tiles do not overlap: slice (i, j) of each tile gets delta where it was the maximum.
         dx = np.zeros(tuple(x_shape), dtype=delta.dtype)
+        if _fast.available():
+            _tile_max_backward_kernel(np.ascontiguousarray(delta), np.ascontiguousarray(argmax),
+                                      k[0], k[1], dx)
+            return dx
         t = _tiles(dx, k, out_hw)
         for i in range(k[0]):
             for j in range(k[1]):

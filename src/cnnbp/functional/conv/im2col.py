@@ -138,7 +138,9 @@ def columns(x: np.ndarray, g: ConvGeometry, reuse: np.ndarray | None = None) -> 
     ``reuse``: an array of that shape and dtype to fill instead of allocating one.
     """
     shape = (g.N, g.C * g.kh * g.kw, g.out_h * g.out_w)
-    if reuse is None or reuse.shape != shape or reuse.dtype != x.dtype:
+    # (When one window covers the whole input, e.g. LeNet's C5, im2col returns a read-only
+    # view of x itself: nothing to copy, and nothing to refill.)
+    if reuse is None or reuse.shape != shape or reuse.dtype != x.dtype or not reuse.flags.writeable:
         return im2col(x, g.kh, g.kw, g.stride, g.padding, g.dilation).reshape(shape)
     (sh, sw), (dh, dw) = g.stride, g.dilation
     xp = pad_input(x, g.padding)
