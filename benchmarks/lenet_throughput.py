@@ -18,15 +18,19 @@ What is timed, per batch size (1, 32, 128, 256 by default):
 The two libraries are timed in alternation (cnnbp, PyTorch, cnnbp, ...), each
 round running enough steps to last about ``--round-time`` seconds, and the table
 reports the median over ``--repeats`` rounds: other processes on a shared
-machine then slow both alike. PyTorch gets the same number of threads as cnnbp
+machine then slow both alike. Each library runs in its own worker process
+(``--same-process`` puts both in this one), so that the thread pool one library
+leaves spinning does not compete with the other's. PyTorch gets the same number of threads as cnnbp
 (``torch.set_num_threads``): by default the larger of the BLAS pool
 (threadpoolctl) and numba's pool; ``--threads N`` sets all three to N.
 
-Peak memory: each library is run in a fresh subprocess per batch size, and the
-growth of the process's peak resident set (``resource.getrusage().ru_maxrss``)
-over three training steps, measured after the model and the batch exist, is
-reported ("step peak RSS"). For cnnbp, ``tracemalloc``'s peak of one training
-step (NumPy registers its buffers with it) is shown as well.
+Peak memory: each library is run in a fresh subprocess per batch size; after
+one warm-up step the process's peak resident set is reset (Linux
+``/proc/self/clear_refs``) and the table shows how far it rises above the
+resident set of that moment during three training steps ("step peak RSS", the
+memory a step needs beyond the model, the batch and what is kept between steps).
+For cnnbp, ``tracemalloc``'s peak of one training step (NumPy registers its
+buffers with it) is shown as well.
 
 Usage::
 
@@ -44,7 +48,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -155,8 +158,19 @@ def time_round(fn, k: int) -> float:
 
 
 # -- memory: a fresh process per library and batch -------------------------------------
+def _status_kib(field: str) -> int:
+    """A ``VmRSS``/``VmHWM`` line of /proc/self/status, in KiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise OSError(f"{field} not in /proc/self/status")
+
+
 def _memory_probe(library: str, n: int) -> None:
-    """Child process: print the growth of ru_maxrss (KiB) over three training steps."""
+    """Child process: print how far the resident set rises above its level before three
+    training steps (KiB). One warm-up step runs first (compilation, kept buffers), then the
+    kernel's peak counter is reset (``5 > /proc/self/clear_refs``) and read back after."""
     set_threads(int(os.environ.get("CNNBP_BENCH_THREADS", "1")))
     model = build_cnnbp()
     x, t = batch(n)
@@ -167,11 +181,16 @@ def _memory_probe(library: str, n: int) -> None:
         step, _ = torch_stepper(build_torch(model), x, t)
     else:
         step, _ = cnnbp_stepper(model, x, t)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    step()
+    import gc
+
+    gc.collect()
+    before = _status_kib("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
     for _ in range(3):
         step()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(after - before)
+    print(_status_kib("VmHWM") - before)
 
 
 def step_peak_rss_mib(library: str, n: int, threads: int) -> float | None:
@@ -229,9 +248,77 @@ def set_threads(n: int) -> None:
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
 
 
+class _Worker:
+    """One library in its own process, timed on request: ``setup N``, ``calibrate KIND SECONDS``
+    (how many steps make a round), ``round KIND K`` (seconds per step), ``tracemalloc``, ``quit``.
+
+    Each library then has its own thread pools: in one process, the pool that just
+    finished (OpenMP, numba's, OpenBLAS's) keeps spinning while the other library works.
+    """
+
+    def __init__(self, library: str, threads: int):
+        env = dict(os.environ, CNNBP_BENCH_THREADS=str(threads))
+        self.proc = subprocess.Popen([sys.executable, __file__, "--worker", library],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+
+    def ask(self, command: str) -> str:
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        reply = self.proc.stdout.readline()
+        if not reply:
+            raise RuntimeError(f"benchmark worker died on {command!r}")
+        return reply.strip()
+
+    def round_fn(self, kind: str):
+        return lambda k: float(self.ask(f"round {kind} {k}"))
+
+    def calibrate_fn(self, kind: str, round_time: float):
+        return lambda: int(self.ask(f"calibrate {kind} {round_time}"))
+
+    def close(self) -> None:
+        try:
+            self.ask("quit")
+        except (RuntimeError, OSError, ValueError):
+            pass
+        self.proc.wait(timeout=30)
+
+
+def _worker_loop(library: str) -> None:
+    """The child side of :class:`_Worker`."""
+    set_threads(int(os.environ.get("CNNBP_BENCH_THREADS", "1")))
+    if library == "torch":
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("CNNBP_BENCH_THREADS", "1")))
+    fns = None
+    for line in sys.stdin:
+        cmd = line.split()
+        if cmd[0] == "quit":
+            print("bye", flush=True)
+            return
+        if cmd[0] == "setup":
+            x, t = batch(int(cmd[1]))
+            model = build_cnnbp()
+            fns = torch_stepper(build_torch(model), x, t) if library == "torch" else \
+                cnnbp_stepper(model, x, t)
+            reply = "ok"
+        elif cmd[0] == "calibrate":
+            reply = steps_per_round(fns[cmd[1] == "infer"], float(cmd[2]))
+        elif cmd[0] == "round":
+            reply = repr(time_round(fns[cmd[1] == "infer"], int(cmd[2])))
+        elif cmd[0] == "tracemalloc":
+            reply = repr(tracemalloc_peak_mib(fns[0]))
+        else:
+            reply = f"unknown command {cmd[0]}"
+        print(reply, flush=True)
+
+
 def run(batches=BATCHES, repeats: int = 7, round_time: float = 0.25, use_torch: bool = True,
-        memory: bool = True, threads: int | None = None) -> dict:
-    """Time both libraries; return a dict of results (the table is made by :func:`format_table`)."""
+        memory: bool = True, threads: int | None = None, separate: bool = True) -> dict:
+    """Time both libraries; return a dict of results (the table is made by :func:`format_table`).
+
+    ``separate``: each library in its own worker process (default), or both in this one.
+    """
     if threads:
         set_threads(threads)
     torch = None
@@ -265,25 +352,43 @@ def run(batches=BATCHES, repeats: int = 7, round_time: float = 0.25, use_torch: 
         if not np.allclose(mine, theirs, rtol=1e-4, atol=1e-5):
             raise RuntimeError(f"cnnbp and PyTorch outputs differ by up to {info['max_abs_diff']:.3g}")
 
-    for n in batches:
-        x, t = batch(n)
-        libs = {"cnnbp": cnnbp_stepper(build_cnnbp(), x, t)}
-        if torch:
-            libs["torch"] = torch_stepper(build_torch(build_cnnbp()), x, t)
-        row = {"batch": n}
-        for kind, idx in (("train", 0), ("infer", 1)):
-            ks = {lib: steps_per_round(fns[idx], round_time) for lib, fns in libs.items()}
-            times = {lib: [] for lib in libs}
-            for _ in range(repeats):
-                for lib, fns in libs.items():  # alternate the libraries
-                    times[lib].append(time_round(fns[idx], ks[lib]))
-            for lib in libs:
-                row[f"{lib}_{kind}"] = n / statistics.median(times[lib])
-        row["cnnbp_tracemalloc_mib"] = tracemalloc_peak_mib(libs["cnnbp"][0])
-        if memory:
-            for lib in libs:
-                row[f"{lib}_rss_mib"] = step_peak_rss_mib(lib, n, threads)
-        info["rows"].append(row)
+    names = ["cnnbp"] + (["torch"] if torch else [])
+    workers = {lib: _Worker(lib, threads) for lib in names} if separate else None
+    try:
+        for n in batches:
+            if separate:
+                for w in workers.values():
+                    w.ask(f"setup {n}")
+                libs = {lib: (w.round_fn("train"), w.round_fn("infer")) for lib, w in workers.items()}
+                calibrate = {lib: (w.calibrate_fn("train", round_time), w.calibrate_fn("infer", round_time))
+                             for lib, w in workers.items()}
+            else:
+                x, t = batch(n)
+                steppers = {"cnnbp": cnnbp_stepper(build_cnnbp(), x, t)}
+                if torch:
+                    steppers["torch"] = torch_stepper(build_torch(build_cnnbp()), x, t)
+                libs = {lib: tuple((lambda f: lambda k: time_round(f, k))(f) for f in fns)
+                        for lib, fns in steppers.items()}
+                calibrate = {lib: tuple((lambda f: lambda: steps_per_round(f, round_time))(f) for f in fns)
+                             for lib, fns in steppers.items()}
+            row = {"batch": n}
+            for kind, idx in (("train", 0), ("infer", 1)):
+                ks = {lib: calibrate[lib][idx]() for lib in libs}
+                times = {lib: [] for lib in libs}
+                for _ in range(repeats):
+                    for lib in libs:  # alternate the libraries
+                        times[lib].append(libs[lib][idx](ks[lib]))
+                for lib in libs:
+                    row[f"{lib}_{kind}"] = n / statistics.median(times[lib])
+            row["cnnbp_tracemalloc_mib"] = (float(workers["cnnbp"].ask("tracemalloc")) if separate
+                                            else tracemalloc_peak_mib(steppers["cnnbp"][0]))
+            if memory:
+                for lib in libs:
+                    row[f"{lib}_rss_mib"] = step_peak_rss_mib(lib, n, threads)
+            info["rows"].append(row)
+    finally:
+        for w in (workers or {}).values():
+            w.close()
     return info
 
 
@@ -352,6 +457,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for cnnbp (BLAS and numba) and PyTorch (default: cnnbp's)")
     parser.add_argument("--no-torch", action="store_true", help="time cnnbp alone")
+    parser.add_argument("--same-process", action="store_true",
+                        help="time both libraries in this process (their thread pools then meet)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS subprocesses")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--profile", type=int, metavar="BATCH",
@@ -365,6 +472,9 @@ def main(argv=None) -> int:
     if argv[:1] == ["--memory-probe"]:
         _memory_probe(argv[1], int(argv[2]))
         return 0
+    if argv[:1] == ["--worker"]:
+        _worker_loop(argv[1])
+        return 0
     args = build_parser().parse_args(argv)
     if args.profile:
         if args.threads:
@@ -372,7 +482,7 @@ def main(argv=None) -> int:
         print(profile(args.profile))
         return 0
     info = run(tuple(int(b) for b in args.batches.split(",")), args.repeats, args.round_time,
-               not args.no_torch, not args.no_memory, args.threads)
+               not args.no_torch, not args.no_memory, args.threads, not args.same_process)
     print(format_table(info))
     if args.json:
         with open(args.json, "w") as f:
