@@ -261,6 +261,18 @@ def test_tile_window_sum_backward_matches_general(shape, k):
 
 
 @pytest.mark.parametrize("shape, k", POOL_SHAPES)
+def test_numpy_tile_window_sum_backward_matches_general(numpy_only, shape, k):
+    test_tile_window_sum_backward_matches_general(shape, k)
+
+
+@pytest.mark.parametrize("shape, k", POOL_SHAPES)
+def test_tile_avg_pool_backward_matches_general(shape, k):
+    delta = np.random.default_rng(10).normal(size=P.pool_output_shape(shape, k))
+    general = P.window_sum_backward(delta, shape, k, _general=True) / np.prod(P.pair(k, "k"))
+    np.testing.assert_allclose(P.avg_pool2d_backward(delta, shape, k), general, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape, k", POOL_SHAPES)
 def test_tile_max_pool_matches_general_with_ties(shape, k):
     rng = np.random.default_rng(7)
     x = rng.integers(0, 3, size=shape).astype(np.float32)  # many ties

@@ -144,11 +144,11 @@ def _tile_sum(x: np.ndarray, k, out_hw) -> np.ndarray:
 def _tile_spread(values: np.ndarray, x_shape, k) -> np.ndarray:
     """``up`` for tiles: every tile of an (N, C, H, W) array filled with its value; 0 elsewhere."""
     (kh, kw), (oh, ow) = k, values.shape[2:]
+    # (A compiled version was measured no faster: writing the new array is the cost.)
     whole = x_shape[2] == oh * kh and x_shape[3] == ow * kw
     out = (np.empty if whole else np.zeros)(tuple(x_shape), dtype=values.dtype)
     _tiles(out, k, (oh, ow))[...] = values[:, :, :, None, :, None]
     return out
-
 
 # -- down() and up() ----------------------------------------------------------------
 def window_sum(x: np.ndarray, kernel_size, stride=None, padding=0, *, _general=False) -> np.ndarray:
@@ -355,8 +355,13 @@ def avg_pool2d_backward(delta: np.ndarray, x_shape, kernel_size, stride=None,
     Shape: delta (N, C, H_out, W_out) -> dC/dx (N, C, H, W).
     """
     k = pair(kernel_size, "kernel_size", 1)
+    kk = delta.dtype.type(k[0] * k[1])
+    s, p = (k if stride is None else pair(stride, "stride", 1)), pair(padding, "padding", 0)
+    if _tiling(k, s, p):
+        # Tiles: each input gets one residual, so divide the (kh*kw times smaller) delta first.
+        return window_sum_backward(delta / kk, x_shape, k, stride, padding)
     dx = window_sum_backward(delta, x_shape, k, stride, padding)  # a new array
-    dx /= dx.dtype.type(k[0] * k[1])
+    dx /= kk
     return dx
 
 
