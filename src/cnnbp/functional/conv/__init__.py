@@ -91,8 +91,9 @@ def choose_algorithm(g: ConvGeometry, compiled: bool = False) -> str:
       (5x5 on 128x128: 23 ms against 16 ms); from 7x7 it wins from 28x28 on (7x7 on
       64x64: 5.6 against 7.7 ms; 11x11 on 64x64: 9.5 against 24.5 ms);
     - FFT against the compiled loops: the compiled loops win for every kernel up to 9x9
-      (9x9 on 128x128: 27 against 30 ms); with 11x11 the FFT wins from about 48x48
-      (11x11 on 128x128: 36 against 48 ms);
+      (9x9 on 128x128: 26 against 38 ms); with 11x11 the two are within 10-20% of each
+      other from 48x48 on and either wins from run to run (11x11 on 128x128: 39 against
+      41 ms in one run, 48 against 36 in another), so 11x11 and larger go to the FFT;
     - small outputs: LeNet-5's C5 (16 -> 120 maps, 5x5 input, a 1x1 output) at batch 128
       takes 70 ms compiled and 1.8 ms with im2col (one GEMM), hence the 64-position floor;
       C1 (1 -> 6, 28x28 padded by 2) takes 4.6 ms compiled against 17.6 ms with im2col,
