@@ -234,18 +234,9 @@ def cnnbp_threads() -> int:
 
 def set_threads(n: int) -> None:
     """Use n threads in cnnbp: the BLAS pool (through threadpoolctl) and numba's pool."""
-    try:
-        from threadpoolctl import threadpool_limits
-
-        set_threads.limits = threadpool_limits(n)  # kept alive for the whole run
-    except ImportError:
-        pass
     from cnnbp.functional import _fast
 
-    if _fast.NUMBA_AVAILABLE:
-        import numba
-
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    set_threads.limits = _fast.set_threads(n)  # kept alive for the whole run
 
 
 class _Worker:

@@ -37,6 +37,9 @@ def register(sub):
     p.add_argument("--resume", metavar="DIR", default=None,
                    help="continue the interrupted run in DIR with its own settings, to the "
                         "epochs it was started with")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="threads for BLAS and the compiled kernels (default: all cores; "
+                        "1 is often fastest on a busy machine)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--show-recipe", action="store_true", help="print the settings and exit")
     p.set_defaults(func=run)
@@ -76,6 +79,13 @@ def run(args) -> int:
     if args.show_recipe:
         print(json.dumps(settings, indent=2))
         return 0
+    if args.threads is not None:
+        from ..functional import _fast
+
+        try:
+            limiter = _fast.set_threads(args.threads)  # noqa: F841 - holds the limit for the run
+        except ValueError as exc:
+            raise CLIError(str(exc)) from None
     dataset = settings.get("dataset", "mnist")
     out = Path(args.resume or args.out or f"runs/lenet5-{settings['variant']}-{dataset}")
     train_x, train_y = load_split(dataset, "train", args.data_dir)

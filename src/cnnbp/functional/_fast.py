@@ -49,6 +49,27 @@ def num_threads() -> int:
     return numba.get_num_threads() if NUMBA_AVAILABLE else 1
 
 
+def set_threads(n: int):
+    """Use ``n`` threads for BLAS (through threadpoolctl, when installed) and for numba's pool.
+
+    Returns the threadpoolctl limiter (keep it alive for as long as the limit should
+    hold), or None. On a shared or busy machine one thread is often fastest: LeNet's
+    matrices are small, and idle pools that spin compete for the cores.
+    """
+    if n < 1:
+        raise ValueError(f"the thread count must be >= 1, got {n}")
+    limiter = None
+    try:
+        from threadpoolctl import threadpool_limits
+
+        limiter = threadpool_limits(n)
+    except ImportError:
+        pass
+    if NUMBA_AVAILABLE:
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    return limiter
+
+
 def describe() -> str:
     """One line for benchmarks: which path computes."""
     if not NUMBA_AVAILABLE:
