@@ -67,18 +67,27 @@ __all__ = [
 
 
 # -- arguments ---------------------------------------------------------------------
-def _geometry(x_shape, kernel_size, stride, padding):
-    """Check the arguments against an (N, C, H, W) shape; return ``(k, s, p, out_hw)``."""
-    if len(x_shape) != 4:
-        raise ValueError(f"pooling expected input of shape (N, C, H, W), got shape {tuple(x_shape)}")
+def pool_arguments(kernel_size, stride=None, padding=0):
+    """Normalise pooling arguments to (h, w) pairs ``(k, s, p)``; stride None means k.
+
+    Raises ValueError for non-positive sizes and for padding over half the kernel
+    (as in PyTorch: with more padding a window could hold padding only).
+    """
     k = pair(kernel_size, "kernel_size", 1)
     s = k if stride is None else pair(stride, "stride", 1)
     p = pair(padding, "padding", 0)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        # As in PyTorch: with more padding a window could hold padding only.
         raise ValueError(
             f"padding must be at most half the kernel size, got padding {p} for kernel {k}"
         )
+    return k, s, p
+
+
+def _geometry(x_shape, kernel_size, stride, padding):
+    """Check the arguments against an (N, C, H, W) shape; return ``(k, s, p, out_hw)``."""
+    if len(x_shape) != 4:
+        raise ValueError(f"pooling expected input of shape (N, C, H, W), got shape {tuple(x_shape)}")
+    k, s, p = pool_arguments(kernel_size, stride, padding)
     h, w = x_shape[2], x_shape[3]
     if h + 2 * p[0] < k[0] or w + 2 * p[1] < k[1]:
         raise ValueError(

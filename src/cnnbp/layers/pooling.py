@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
-from ..functional.conv._common import pair
+from ..functional.pooling import pool_arguments
 from .base import Layer
 
 
@@ -20,15 +20,7 @@ class _Pool2d(Layer):
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = pair(kernel_size, "kernel_size", 1)
-        self.stride = self.kernel_size if stride is None else pair(stride, "stride", 1)
-        self.padding = pair(padding, "padding", 0)
-        kh, kw = self.kernel_size
-        if self.padding[0] > kh // 2 or self.padding[1] > kw // 2:
-            raise ValueError(
-                f"padding must be at most half the kernel size, got padding {self.padding} "
-                f"for kernel {self.kernel_size}"
-            )
+        self.kernel_size, self.stride, self.padding = pool_arguments(kernel_size, stride, padding)
         self._x_shape: tuple[int, ...] | None = None
 
     def _check_input(self, x):

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import functional as F
 from .. import init as initializers
-from ..functional.conv._common import pair
+from ..functional.pooling import pool_arguments
 from ..parameter import Parameter
 from .base import Layer
 
@@ -64,15 +64,7 @@ class Subsampling(Layer):
         if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1:
             raise ValueError(f"Subsampling needs a positive number of channels, got {channels!r}")
         self.channels = int(channels)
-        self.kernel_size = pair(kernel_size, "kernel_size", 1)
-        self.stride = self.kernel_size if stride is None else pair(stride, "stride", 1)
-        self.padding = pair(padding, "padding", 0)
-        kh, kw = self.kernel_size
-        if self.padding[0] > kh // 2 or self.padding[1] > kw // 2:
-            raise ValueError(
-                f"padding must be at most half the kernel size, got padding {self.padding} "
-                f"for kernel {self.kernel_size}"
-            )
+        self.kernel_size, self.stride, self.padding = pool_arguments(kernel_size, stride, padding)
         self._params["weight"] = Parameter(self._initial_weight(init, rng, dtype))
         self._params["bias"] = Parameter(np.zeros(self.channels, dtype=dtype))
         self._x_shape: tuple[int, ...] | None = None
