@@ -132,6 +132,16 @@ def _live(connections, g: ConvGeometry):
     return _compiled.live_kernels(g, check_connections(connections, g.C, g.M))
 
 
+def _algorithm_options(impl, g: ConvGeometry, connections, fft_cache) -> dict:
+    """The keyword that forward/backward_input of ``impl`` take beyond (a, w, g): the
+    FFT's kernel-transform cache, or the compiled loops' connected kernels."""
+    if impl is _fft:
+        return {"cache": fft_cache}
+    if impl is _compiled:
+        return {"live": _live(connections, g)}
+    return {}
+
+
 def _prepare_kernels(w, dtype, g: ConvGeometry, connections) -> np.ndarray:
     table = check_connections(connections, g.C, g.M)
     return mask_kernels(np.asarray(w).astype(dtype, copy=False), table)
@@ -168,12 +178,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, algorithm: str = "dire
     g = geometry(x.shape, w.shape, stride, padding, dilation)
     impl = _module(algorithm, g)
     w = _prepare_kernels(w, x.dtype, g, connections)
-    if impl is _fft:
-        y = impl.forward(x, w, g, cache=fft_cache)
-    elif impl is _compiled:
-        y = impl.forward(x, w, g, live=_live(connections, g))
-    else:
-        y = impl.forward(x, w, g)
+    y = impl.forward(x, w, g, **_algorithm_options(impl, g, connections, fft_cache))
     if b is not None:
         b = check_float(b, "b")
         if b.shape != (g.M,):
@@ -216,12 +221,7 @@ def conv2d_backward_input(delta, w, x_shape, stride=1, padding=0, dilation=1,
     delta = _check_delta(delta, g)
     impl = _module(algorithm, g)
     w = _prepare_kernels(w, delta.dtype, g, connections)
-    if impl is _fft:
-        dC_dx = impl.backward_input(delta, w, g, cache=fft_cache)
-    elif impl is _compiled:
-        dC_dx = impl.backward_input(delta, w, g, live=_live(connections, g))
-    else:
-        dC_dx = impl.backward_input(delta, w, g)
+    dC_dx = impl.backward_input(delta, w, g, **_algorithm_options(impl, g, connections, fft_cache))
     return dC_dx.astype(delta.dtype, copy=False)
 
 
