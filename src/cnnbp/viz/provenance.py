@@ -43,8 +43,18 @@ __all__ = ["PixelProvenance", "WeightProvenance", "pixel_gradient", "weight_grad
            "choose_pixel", "choose_weight", "conv_provenance"]
 
 
+class _Agreement:
+    """What the provenance records share: how far apart their computations land."""
+
+    @property
+    def max_discrepancy(self) -> float:
+        """The spread (max - min) of ``values``: 0 when every computation agrees."""
+        v = list(self.values.values())
+        return float(max(v) - min(v))
+
+
 @dataclass
-class PixelProvenance:
+class PixelProvenance(_Agreement):
     """dC/dx at one input position, and the terms summed into it.
 
     Attributes:
@@ -73,14 +83,9 @@ class PixelProvenance:
             out["layer backward"] = self.library
         return out
 
-    @property
-    def max_discrepancy(self) -> float:
-        v = list(self.values.values())
-        return float(max(v) - min(v))
-
 
 @dataclass
-class WeightProvenance:
+class WeightProvenance(_Agreement):
     """dC/dw for one kernel tap, and the terms summed into it.
 
     Attributes:
@@ -104,11 +109,6 @@ class WeightProvenance:
         if self.library is not None:
             out["layer backward"] = self.library
         return out
-
-    @property
-    def max_discrepancy(self) -> float:
-        v = list(self.values.values())
-        return float(max(v) - min(v))
 
 
 def _check(x: np.ndarray, w: np.ndarray, delta: np.ndarray):
